@@ -1,0 +1,79 @@
+// The catalogue of stable error codes. The XIP codes are those of
+// shared/specs/xip-format.md §5; each has a sentence a person can act on.
+// Codes never change once published: they appear in CLI output, logs, the
+// ledger and the API. Map them to exit codes in exactly one place (cli/exit.ts).
+
+export const XIP_CODES = {
+  ZIP_MALFORMED: 'The file is not a well-formed ZIP archive (it may be truncated or corrupted); ask the source to send it again.',
+  ZIP_UNSUPPORTED: 'The ZIP archive uses a feature XIP does not allow (several disks, or a compression method other than STORED or DEFLATE).',
+  ZIP_EXTRA_DATA: 'The ZIP archive has bytes outside its entries (a prefix, trailing data, a gap or an archive comment); it may have been tampered with.',
+  ZIP_ENCRYPTED: 'An entry of the ZIP archive is encrypted; XIP containers must not be encrypted.',
+  ZIP_UNSAFE_PATH: 'An entry name is unsafe (empty, absolute, with a drive letter, a backslash, a "." or ".." segment, a control character, or not valid UTF-8).',
+  ZIP_DUPLICATE_ENTRY: 'Two entries have the same name once Unicode-normalised and case-folded.',
+  ZIP_SPECIAL_ENTRY: 'An entry is a symbolic link, device or other special file; only regular files and directories are allowed.',
+  ZIP_HEADER_MISMATCH: "An entry's local header disagrees with its central directory record; the archive may have been tampered with.",
+  ZIP_OVERLAP: "Entries' byte ranges overlap each other or the central directory (a ZIP bomb or tampering).",
+  ZIP_LIMIT: 'The archive exceeds a reader limit (entry count, total uncompressed size or compression ratio); raise the limit only if you trust the sender.',
+  MIMETYPE_MISSING: 'The container has no "mimetype" entry; it is not an ASiC-E/XIP container.',
+  MIMETYPE_INVALID: 'The "mimetype" entry does not hold exactly "application/vnd.etsi.asic-e+zip".',
+  MANIFEST_MISSING: 'The container has no META-INF/ASiCManifest*.xml manifest.',
+  MANIFEST_INVALID: 'The manifest does not parse or does not follow the XIP manifest rules.',
+  SIGNATURE_MISSING: 'The signature the manifest refers to is not in the container.',
+  SIGNATURE_FORMAT_UNSUPPORTED: 'The container uses a signature format that XIP version 1 does not support (several signatures or manifests, XAdES, time-stamp-only or archive manifests).',
+  SIGNATURE_INVALID: 'The signature does not verify over the manifest: the manifest or signature was altered, or the signature is malformed.',
+  CERT_UNTRUSTED: "The signer's certificate does not chain to a certificate in the trust store; add the source's CA with --trust if you trust it.",
+  CERT_EXPIRED: 'A certificate of the chain had expired at the validation time.',
+  CERT_NOT_YET_VALID: 'A certificate of the chain was not yet valid at the validation time.',
+  CERT_REVOKED: 'A certificate of the chain is revoked by a CRL you supplied.',
+  CERT_USAGE: "The signer certificate's key usage allows neither digitalSignature nor nonRepudiation.",
+  TIMESTAMP_INVALID: 'The signature time-stamp token does not verify against the trust store.',
+  ENTRY_UNSIGNED: 'A data entry is not listed in the manifest, so it is not covered by the signature.',
+  ENTRY_MISSING: 'An entry listed in the manifest is not in the container.',
+  DIGEST_MISMATCH: "An entry's digest differs from the manifest's: its content was altered after signing.",
+} as const;
+
+export type XipCode = keyof typeof XIP_CODES;
+
+// Codes of this project beyond the spec's: usage and environment problems,
+// never a verdict on a container.
+export const TOOL_CODES = {
+  USAGE: 'The command was called wrongly; see --help.',
+  IO_ERROR: 'A file could not be read or written.',
+  KEY_INVALID: 'The signing key or certificate cannot be used (unreadable, unsupported algorithm, too weak, or they do not match).',
+  TRUST_INVALID: 'A trust store or CRL file could not be read as PEM or DER certificates/CRLs.',
+  EXTRACT_TARGET_EXISTS: 'A file to be extracted already exists in the destination; nothing was overwritten.',
+  EXTRACT_OUTSIDE: 'A path would be written outside the destination (through a symbolic link); nothing was written there.',
+} as const;
+
+export type ToolCode = keyof typeof TOOL_CODES;
+export type ErrorCode = XipCode | ToolCode;
+
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...TOOL_CODES };
+
+export function isXipCode(code: string): code is XipCode {
+  return Object.hasOwn(XIP_CODES, code);
+}
+
+/** An error with a stable code. `detail` says what was found; `entry` names the entry at fault. */
+export class XipError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+  readonly entry: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { entry?: string | undefined; cause?: unknown }) {
+    super(detail ? `${detail}` : ERROR_MESSAGES[code], options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'XipError';
+    this.code = code;
+    this.detail = detail;
+    this.entry = options?.entry;
+  }
+
+  /** The catalogue sentence followed by what was found: what a person reads. */
+  get explanation(): string {
+    return this.detail ? `${ERROR_MESSAGES[this.code]} (${this.detail})` : ERROR_MESSAGES[this.code];
+  }
+}
+
+export function isXipError(e: unknown): e is XipError {
+  return e instanceof XipError;
+}

@@ -1,0 +1,39 @@
+// Every limit with its default, in one place (imapflow's lib/handler/limits.js
+// style): callers pass a partial set, and an explicit 0 is kept, not swallowed.
+
+export interface ZipLimits {
+  /** Most entries a container may have (xip-format.md §4 step 1, ZIP_LIMIT). */
+  readonly maxEntries: number;
+  /** Most declared uncompressed bytes over all entries. */
+  readonly maxTotalUncompressed: number;
+  /** Highest uncompressed/compressed ratio for an entry of more than `ratioMinSize` bytes. */
+  readonly maxCompressionRatio: number;
+  /** Entries up to this uncompressed size are exempt from the ratio check. */
+  readonly ratioMinSize: number;
+  /** Largest manifest read into memory. */
+  readonly maxManifestBytes: number;
+  /** Largest signature (CMS) read into memory. */
+  readonly maxSignatureBytes: number;
+}
+
+export const DEFAULT_ZIP_LIMITS: ZipLimits = Object.freeze({
+  maxEntries: 1_000_000,
+  maxTotalUncompressed: 64 * 1024 ** 3,
+  maxCompressionRatio: 200,
+  ratioMinSize: 1024 ** 2,
+  maxManifestBytes: 256 * 1024 ** 2,
+  maxSignatureBytes: 16 * 1024 ** 2,
+});
+
+export function resolveZipLimits(partial: Partial<ZipLimits> = {}): ZipLimits {
+  const out: Record<string, number> = { ...DEFAULT_ZIP_LIMITS };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_ZIP_LIMITS)) throw new TypeError(`unknown limit ${key}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new TypeError(`limit ${key} must be a non-negative number, got ${String(value)}`);
+    }
+    out[key] = value;
+  }
+  return Object.freeze(out) as unknown as ZipLimits;
+}
