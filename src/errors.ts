@@ -41,6 +41,7 @@ export const TOOL_CODES = {
   IO_ERROR: 'A file could not be read or written.',
   KEY_INVALID: 'The signing key or certificate cannot be used (unreadable, unsupported algorithm, too weak, or they do not match).',
   TRUST_INVALID: 'A trust store or CRL file could not be read as PEM or DER certificates/CRLs.',
+  PACK_INPUT_INVALID: 'A file under the directory to pack cannot become a data entry (not a regular file, an unsafe or reserved name, or it changed while being packed).',
   EXTRACT_TARGET_EXISTS: 'A file to be extracted already exists in the destination; nothing was overwritten.',
   EXTRACT_OUTSIDE: 'A path would be written outside the destination (through a symbolic link); nothing was written there.',
 } as const;
