@@ -37,3 +37,32 @@ export function resolveZipLimits(partial: Partial<ZipLimits> = {}): ZipLimits {
   }
   return Object.freeze(out) as unknown as ZipLimits;
 }
+
+export interface ItemLimits {
+  /**
+   * Largest single item held in memory to be parsed (xip-items.md §1–2): a
+   * `.json` entry, one line of an `.ndjson` entry, the header block of an
+   * `.eml` entry, and `xip.json`. The format sets no limit, but JSON has to
+   * be parsed whole, and V8 cannot hold a string much past 512 MiB anyway.
+   * Attachments and `.eml` bodies are streamed and are not bounded by it.
+   * A larger item fails alone with ITEM_TOO_LARGE; the others go on.
+   */
+  readonly maxItemBytes: number;
+}
+
+export const DEFAULT_ITEM_LIMITS: ItemLimits = Object.freeze({
+  maxItemBytes: 64 * 1024 ** 2,
+});
+
+export function resolveItemLimits(partial: Partial<ItemLimits> = {}): ItemLimits {
+  const out: Record<string, number> = { ...DEFAULT_ITEM_LIMITS };
+  for (const [key, value] of Object.entries(partial)) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_ITEM_LIMITS)) throw new TypeError(`unknown limit ${key}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new TypeError(`limit ${key} must be a non-negative number, got ${String(value)}`);
+    }
+    out[key] = value;
+  }
+  return Object.freeze(out) as unknown as ItemLimits;
+}

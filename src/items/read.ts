@@ -1,0 +1,115 @@
+// Reading the items of a verified container (xip-items.md §1–2): entries in
+// manifest order, .ndjson lines in line order. One bad item is reported with
+// its entry, line and id and never stops the others.
+import { resolveItemLimits, type ItemLimits } from '../limits.js';
+import { emlItem, readHeaderBlock } from './eml.js';
+import type { ItemCode } from './errors.js';
+import type { Item, ItemResult } from './item.js';
+import { splitLines } from './lines.js';
+import type { DataEntry, VerifiedEntries } from './ports.js';
+import { readAll } from './read-entry.js';
+import { namedPaths, validateItem } from './schema.js';
+
+export interface ReadItemsOptions {
+  readonly limits?: Partial<ItemLimits> | undefined;
+}
+
+export interface ItemStream extends AsyncIterable<ItemResult> {
+  /**
+   * Once iteration has ended: the data entries that are neither items nor
+   * xip.json and that no item names as an attachment (§1 "reported as unused"),
+   * in manifest order. A path named by an item that failed another rule counts
+   * as named: that item is reported already.
+   */
+  unused(): readonly string[];
+}
+
+export type EntryKind = 'json' | 'ndjson' | 'eml' | 'xip.json' | 'other';
+
+/** §1: items/**\/*.json, items/**\/*.ndjson, items/**\/*.eml, xip.json; anything else may be an attachment. */
+export function entryKind(name: string): EntryKind {
+  if (name === 'xip.json') return 'xip.json';
+  if (!name.startsWith('items/')) return 'other';
+  if (name.endsWith('.ndjson')) return 'ndjson';
+  if (name.endsWith('.json')) return 'json';
+  if (name.endsWith('.eml')) return 'eml';
+  return 'other';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function fail(entry: string, code: ItemCode, message: string, line?: number, id?: string): ItemResult {
+  return { ok: false, failure: { entry, line, id, message, code } };
+}
+
+export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {}): ItemStream {
+  const limits = resolveItemLimits(opts.limits);
+  const byName = new Map(entries.entries.map((e) => [e.name, e]));
+  const named = new Set<string>();
+  let done = false;
+
+  /** Parses and checks one JSON text: the part shared by .json entries and .ndjson lines. */
+  const fromJson = (bytes: Buffer, entry: string, line?: number): ItemResult => {
+    let value: unknown;
+    try {
+      value = JSON.parse(utf8.decode(bytes)); // a leading BOM is dropped by the decoder
+    } catch (e) {
+      const what = e instanceof SyntaxError ? e.message : 'not valid UTF-8';
+      return fail(entry, 'ITEM_JSON', `${line === undefined ? 'entry' : 'line'} is not valid JSON: ${what}`, line);
+    }
+    for (const path of namedPaths(value)) named.add(path);
+    const checked = validateItem(value);
+    if (!checked.ok) return fail(entry, 'ITEM_INVALID', checked.message, line, checked.id);
+    const missing = checked.item.attachments.flatMap((a, i) =>
+      byName.has(a.path) ? [] : [`attachments[${i}].path: no entry "${a.path}" in the container`],
+    );
+    if (missing.length > 0) return fail(entry, 'ITEM_ATTACHMENT_MISSING', missing.join('; '), line, checked.item.id);
+    return ok(checked.item, entry, line);
+  };
+
+  const ok = (item: Item, entry: string, line?: number): ItemResult => ({ ok: true, item, origin: line === undefined ? { entry } : { entry, line } });
+
+  async function* ofEntry(entry: DataEntry): AsyncGenerator<ItemResult> {
+    const kind = entryKind(entry.name);
+    const max = limits.maxItemBytes;
+    if (kind === 'json') {
+      const bytes = await readAll(entries, entry, max);
+      yield bytes
+        ? fromJson(bytes, entry.name)
+        : fail(entry.name, 'ITEM_TOO_LARGE', `entry: ${entry.size} bytes, more than maxItemBytes (${max})`);
+    } else if (kind === 'ndjson') {
+      for await (const line of splitLines(entries.openEntry(entry.name), max)) {
+        if (line.tooLong) {
+          yield fail(entry.name, 'ITEM_TOO_LARGE', `line: ${line.length} bytes, more than maxItemBytes (${max})`, line.line);
+        } else if (!isBlank(line.bytes)) {
+          yield fromJson(line.bytes, entry.name, line.line);
+        }
+      }
+    } else if (kind === 'eml') {
+      const block = await readHeaderBlock(entries.openEntry(entry.name), max);
+      if (!block.ok) {
+        yield fail(entry.name, 'ITEM_TOO_LARGE', `header block: more than maxItemBytes (${max}) bytes`);
+        return;
+      }
+      const parsed = emlItem(entry.name, block.bytes);
+      yield parsed.ok ? ok(parsed.item, entry.name) : fail(entry.name, 'ITEM_INVALID', parsed.message, undefined, parsed.id);
+    }
+  }
+
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (const entry of entries.entries) yield* ofEntry(entry);
+      done = true;
+    },
+    unused() {
+      if (!done) throw new Error('ItemStream.unused() is known only once every item has been read');
+      return entries.entries.filter((e) => entryKind(e.name) === 'other' && !named.has(e.name)).map((e) => e.name);
+    },
+  };
+}
+
+/** §1: blank lines are ignored (a line of spaces and tabs counts as blank). */
+function isBlank(bytes: Buffer): boolean {
+  for (const b of bytes) if (b !== 0x20 && b !== 0x09) return false;
+  return true;
+}
