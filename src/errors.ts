@@ -34,6 +34,19 @@ export const XIP_CODES = {
 
 export type XipCode = keyof typeof XIP_CODES;
 
+// Verdicts on one item or on the message made from it (xip-items.md §2–3),
+// never on the container: the other items go on.
+export const ITEM_CODES = {
+  ITEM_JSON: 'An item is not valid JSON in UTF-8 (a .json entry, or one line of an .ndjson entry); fix the export that wrote it.',
+  ITEM_INVALID: 'An item breaks a rule of xip-items.md §2; the detail names the field and the rule.',
+  ITEM_ATTACHMENT_MISSING: 'An attachment path of an item names no entry of the container, so the attachment cannot be imported.',
+  ITEM_TOO_LARGE: 'An item (a .json entry, an .ndjson line or an .eml header block) is larger than the maxItemBytes limit; raise the limit if the host has the memory.',
+  XIP_JSON_INVALID: 'The xip.json entry is not a JSON object with a string "source"; the source name, and so every Message-ID, cannot be derived from it.',
+  ATTACHMENT_SIZE_MISMATCH: 'An entry yielded a different number of bytes than the container declared for it; the container reader is faulty, and the message was not completed.',
+} as const;
+
+export type ItemCode = keyof typeof ITEM_CODES;
+
 // Codes of this project beyond the spec's: usage and environment problems,
 // never a verdict on a container.
 export const TOOL_CODES = {
@@ -47,12 +60,16 @@ export const TOOL_CODES = {
 } as const;
 
 export type ToolCode = keyof typeof TOOL_CODES;
-export type ErrorCode = XipCode | ToolCode;
+export type ErrorCode = XipCode | ItemCode | ToolCode;
 
-export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...TOOL_CODES };
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...TOOL_CODES };
 
 export function isXipCode(code: string): code is XipCode {
   return Object.hasOwn(XIP_CODES, code);
+}
+
+export function isItemCode(code: string): code is ItemCode {
+  return Object.hasOwn(ITEM_CODES, code);
 }
 
 /** An error with a stable code. `detail` says what was found; `entry` names the entry at fault. */

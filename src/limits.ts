@@ -26,16 +26,7 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = Object.freeze({
 });
 
 export function resolveZipLimits(partial: Partial<ZipLimits> = {}): ZipLimits {
-  const out: Record<string, number> = { ...DEFAULT_ZIP_LIMITS };
-  for (const [key, value] of Object.entries(partial)) {
-    if (value === undefined) continue;
-    if (!(key in DEFAULT_ZIP_LIMITS)) throw new TypeError(`unknown limit ${key}`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new TypeError(`limit ${key} must be a non-negative number, got ${String(value)}`);
-    }
-    out[key] = value;
-  }
-  return Object.freeze(out) as unknown as ZipLimits;
+  return resolveLimits(DEFAULT_ZIP_LIMITS, partial);
 }
 
 export interface ItemLimits {
@@ -55,14 +46,19 @@ export const DEFAULT_ITEM_LIMITS: ItemLimits = Object.freeze({
 });
 
 export function resolveItemLimits(partial: Partial<ItemLimits> = {}): ItemLimits {
-  const out: Record<string, number> = { ...DEFAULT_ITEM_LIMITS };
+  return resolveLimits(DEFAULT_ITEM_LIMITS, partial);
+}
+
+/** Defaults overlaid with what the caller set; an explicit 0 is kept. Unknown names and negative or non-finite values are refused. */
+function resolveLimits<T extends object>(defaults: T, partial: Partial<T>): T {
+  const out: Record<string, number> = { ...(defaults as Record<string, number>) };
   for (const [key, value] of Object.entries(partial)) {
     if (value === undefined) continue;
-    if (!(key in DEFAULT_ITEM_LIMITS)) throw new TypeError(`unknown limit ${key}`);
+    if (!(key in defaults)) throw new TypeError(`unknown limit ${key}`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new TypeError(`limit ${key} must be a non-negative number, got ${String(value)}`);
     }
     out[key] = value;
   }
-  return Object.freeze(out) as unknown as ItemLimits;
+  return Object.freeze(out) as T;
 }

@@ -3,4 +3,4 @@ export type { Attachment, EmlItem, Item, ItemFailure, ItemOrigin, ItemResult, Js
 export { readItems, entryKind, type ItemStream, type ReadItemsOptions } from './read.js';
 export { resolveSource, type SourceResolution } from './source.js';
 export { validateItem } from './schema.js';
-export { ITEM_CODES, ItemError, isItemError, isItemCode, type ItemCode } from './errors.js';
+export { ITEM_CODES, isItemCode, type ItemCode } from './errors.js';

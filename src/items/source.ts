@@ -3,7 +3,7 @@
 // identity (the Message-ID hashes source and id), so a present but unreadable
 // xip.json stops the container rather than silently changing the source.
 import { resolveItemLimits, type ItemLimits } from '../limits.js';
-import { ItemError } from './errors.js';
+import { XipError } from '../errors.js';
 import type { VerifiedEntries } from './ports.js';
 import { readAll } from './read-entry.js';
 
@@ -23,20 +23,20 @@ export async function resolveSource(
   const entry = entries.entries.find((e) => e.name === 'xip.json');
   if (entry) {
     const bytes = await readAll(entries, entry, maxItemBytes);
-    if (!bytes) throw new ItemError('XIP_JSON_INVALID', `xip.json is larger than maxItemBytes (${maxItemBytes})`, { entry: 'xip.json' });
+    if (!bytes) throw new XipError('XIP_JSON_INVALID', `xip.json is larger than maxItemBytes (${maxItemBytes})`, { entry: 'xip.json' });
     let value: unknown;
     try {
       value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
     } catch (cause) {
-      throw new ItemError('XIP_JSON_INVALID', `xip.json: ${(cause as Error).message}`, { entry: 'xip.json', cause });
+      throw new XipError('XIP_JSON_INVALID', `xip.json: ${(cause as Error).message}`, { entry: 'xip.json', cause });
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ItemError('XIP_JSON_INVALID', 'xip.json: must be a JSON object', { entry: 'xip.json' });
+      throw new XipError('XIP_JSON_INVALID', 'xip.json: must be a JSON object', { entry: 'xip.json' });
     }
     const source = (value as Record<string, unknown>).source;
     if (typeof source === 'string' && source !== '') return { source, from: 'xip.json' };
     if (source !== undefined && source !== null) {
-      throw new ItemError('XIP_JSON_INVALID', 'xip.json: source must be a non-empty string', { entry: 'xip.json' });
+      throw new XipError('XIP_JSON_INVALID', 'xip.json: source must be a non-empty string', { entry: 'xip.json' });
     }
   }
   if (opts.connectorName === '') throw new TypeError('resolveSource: connectorName must not be empty');

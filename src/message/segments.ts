@@ -4,7 +4,7 @@
 // every open() streams the same bytes again.
 import { Readable } from 'node:stream';
 import { Encoder } from 'nodemailer/lib/base64';
-import { ItemError } from '../items/errors.js';
+import { XipError } from '../errors.js';
 import type { VerifiedEntries } from '../items/ports.js';
 import { BASE64_LINE, base64Size } from './encoding.js';
 
@@ -58,8 +58,8 @@ async function* entryBytes(entries: VerifiedEntries, s: EntrySegment): AsyncGene
     stream = source.pipe(encoder);
   }
   let written = 0;
-  const mismatch = (got: string): ItemError =>
-    new ItemError('ATTACHMENT_SIZE_MISMATCH', `entry "${s.entry}": declared ${s.size} bytes, ${got}`, { entry: s.entry });
+  const mismatch = (got: string): XipError =>
+    new XipError('ATTACHMENT_SIZE_MISMATCH', `entry "${s.entry}": declared ${s.size} bytes, ${got}`, { entry: s.entry });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       written += chunk.length;
