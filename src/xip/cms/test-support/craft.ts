@@ -59,3 +59,15 @@ export function craftCms(opts: CraftOptions): Buffer {
   });
   return Buffer.from(new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema() }).toSchema().toBER());
 }
+
+/** The same CMS with its signatureTimeStampToken replaced by `token` (or added). */
+export function withTimestampToken(cms: Buffer, token: Buffer): Buffer {
+  const contentInfo = pkijs.ContentInfo.fromBER(cms);
+  const signedData = new pkijs.SignedData({ schema: contentInfo.content });
+  const signerInfo = signedData.signerInfos[0] as pkijs.SignerInfo;
+  signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({
+    type: 1,
+    attributes: [new pkijs.Attribute({ type: OID.signatureTimeStampToken, values: [asn1js.fromBER(token).result] })],
+  });
+  return Buffer.from(new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema() }).toSchema().toBER());
+}

@@ -3,6 +3,7 @@
 // certificates of any key type, CRLs and an RFC 3161 TSA (`openssl ts`).
 // Every call is non-interactive (-batch) and works inside one directory.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -101,12 +102,15 @@ export class TestCa implements Issued {
     readonly keyPem: Buffer,
   ) {}
 
-  /** A root (self-signed, via -selfsign) or, with `issuer`, an intermediate CA. */
-  static async create(baseDir: string, name: string, options: { issuer?: TestCa; kind?: KeyKind; notBefore?: Date; notAfter?: Date } = {}): Promise<TestCa> {
+  /** A root (self-signed, via -selfsign) or, with `issuer`, an intermediate CA; `profile` other than 'ca' makes a bad CA for tests. */
+  static async create(baseDir: string, name: string, options: { issuer?: TestCa; kind?: KeyKind; notBefore?: Date; notAfter?: Date; profile?: Profile } = {}): Promise<TestCa> {
     const dir = join(baseDir, name);
     await mkdir(join(dir, 'newcerts'), { recursive: true });
     await writeFile(join(dir, 'index.txt'), '');
-    await writeFile(join(dir, 'serial'), `${(Math.floor(Math.random() * 0xffff) + 0x1000).toString(16)}01\n`);
+    // A random positive serial base of even hex length, so that CAs of one test do not share serial numbers.
+    const serial = randomBytes(8);
+    serial[0] = ((serial[0] as number) & 0x3f) | 0x10;
+    await writeFile(join(dir, 'serial'), `${serial.toString('hex')}\n`);
     await writeFile(join(dir, 'crlnumber'), '01\n');
     const keyPath = await makeKey(join(dir, 'ca.key'), options.kind ?? 'rsa');
     const certPath = join(dir, 'ca.pem');
@@ -118,7 +122,7 @@ export class TestCa implements Issued {
       'ca', '-batch', '-notext',
       '-config', issuer ? join(issuer.dir, 'ca.cnf') : join(dir, 'ca.cnf'),
       ...(issuer ? [] : ['-selfsign', '-keyfile', keyPath]),
-      '-extensions', 'ext_ca', '-in', csr, '-out', certPath,
+      '-extensions', `ext_${options.profile ?? 'ca'}`, '-in', csr, '-out', certPath,
       '-startdate', opensslDate(options.notBefore ?? new Date(Date.now() - 30 * DAY_MS)),
       '-enddate', opensslDate(options.notAfter ?? new Date(Date.now() + 3650 * DAY_MS)),
     ]);
@@ -227,7 +231,8 @@ export class TestTsa {
     readonly issued: Issued,
   ) {}
 
-  static async create(ca: TestCa, name = 'tsa'): Promise<TestTsa> {
+  /** `essCertIdAlg` sha1 makes openssl name the TSA with ESS signingCertificate (v1) instead of v2. */
+  static async create(ca: TestCa, name = 'tsa', options: { essCertIdAlg?: 'sha1' | 'sha256' } = {}): Promise<TestTsa> {
     const issued = await ca.issue({ name, profile: 'tsa' });
     const dir = join(ca.dir, `${name}-ts`);
     await mkdir(dir, { recursive: true });
@@ -253,7 +258,7 @@ accuracy = secs:1
 ordering = yes
 tsa_name = yes
 ess_cert_id_chain = no
-ess_cert_id_alg = sha256
+ess_cert_id_alg = ${options.essCertIdAlg ?? 'sha256'}
 `,
     );
     return new TestTsa(dir, configPath, issued);
