@@ -109,10 +109,8 @@ export async function signManifest(manifest: Buffer, opts: SignOptions): Promise
   if (!certKey || !sameKey(crypto.createPublicKey(privateKey), certKey)) {
     throw keyInvalid(`the private key does not match the certificate "${certificate.info.subject}"`);
   }
-  const usage = certificate.keyUsage;
-  if (usage && !usage.has('digitalSignature') && !usage.has('nonRepudiation')) {
-    throw keyInvalid(`the certificate "${certificate.info.subject}" may not sign (keyUsage ${[...usage].join(', ')})`);
-  }
+  // The certificate's keyUsage and validity are not checked here: a verifier does (CERT_USAGE,
+  // CERT_EXPIRED), and tests need to make such signatures on purpose.
   const curve = privateKey.asymmetricKeyDetails?.namedCurve;
   const digest = opts.digestAlgorithm ?? (kind === 'ed25519' ? 'sha512' : curve === 'secp384r1' ? 'sha384' : 'sha256');
   // RFC 8419 §3.1: with signed attributes, Ed25519 uses SHA-512 for the message digest.

@@ -69,6 +69,11 @@ describe('signatures made by openssl cms -sign -cades verify', () => {
       verifySignature(sig, manifest);
     });
   }
+  it('with the signer identified by subjectKeyIdentifier (openssl -keyid)', async () => {
+    const sig = parseSignature(await opensslSign(signer('p256'), ['-cades', '-md', 'sha256', '-keyid']));
+    assert.equal(sig.signer.info.sha256, x509(signer('p256')).info.sha256);
+    verifySignature(sig, manifest);
+  });
   it('reads the PSS parameters (hash, salt length)', async () => {
     const sig = parseSignature(await opensslSign(signer('rsa'), ['-cades', '-md', 'sha256', '-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:20']));
     assert.deepEqual(sig.signatureScheme, { kind: 'rsa-pss', hash: 'sha256', saltLength: 20 });

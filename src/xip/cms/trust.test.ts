@@ -165,7 +165,7 @@ describe('CRLs', () => {
 describe("the signer's key usage", () => {
   it('CERT_USAGE for keyUsage keyEncipherment only', async () => {
     const enc = await pki.intermediate.issue({ name: 'encipherment', profile: 'encipherment' });
-    // signManifest refuses such a certificate; openssl signs with it.
+    // Signed by openssl, to show the refusal does not depend on who wrote the signature.
     const sigPath = join(dir, 'enc.p7s');
     const manifestPath = join(dir, 'm.xml');
     await writeFile(manifestPath, manifest);
@@ -178,5 +178,12 @@ describe("the signer's key usage", () => {
     const sig = await signedBy(v1);
     assert.equal(sig.signer.version, 1);
     assert.equal(verifyTrust(sig, { trust: [root] }).chain.length, 3);
+  });
+});
+
+describe('options', () => {
+  it('USAGE for an invalid date, rather than a chain that looks valid at no time at all', () => {
+    assertCode(() => verifyTrust(signedByCache, { trust: [root], at: new Date('next tuesday') }), 'USAGE', /"at"/);
+    assertCode(() => verifyTrust(signedByCache, { trust: [root], now: new Date(Number.NaN) }), 'USAGE', /"now"/);
   });
 });

@@ -33,6 +33,10 @@ export interface TrustResult {
  */
 export function verifyTrust(sig: ParsedSignature, opts: TrustOptions): TrustResult {
   const crls = opts.crls ?? [];
+  // An Invalid Date compares false with everything and would make every certificate look valid.
+  for (const [name, d] of [['at', opts.at], ['now', opts.now]] as const) {
+    if (d !== undefined && Number.isNaN(d.getTime())) throw new XipError('USAGE', `the validation time option "${name}" is not a valid date`);
+  }
   let validationTime: Date;
   let validationTimeSource: TrustResult['validationTimeSource'];
   let timestamp: TrustResult['timestamp'];
