@@ -21,6 +21,8 @@ export interface IdentityOptions {
   readonly algorithm?: KeyAlgorithm;
   readonly notBefore?: Date;
   readonly days?: number;
+  /** The signer's keyUsage: digitalSignature + nonRepudiation (default), or keyEncipherment only (a certificate that must not sign). */
+  readonly signerUsage?: 'signature' | 'encipherment';
 }
 
 const OID = {
@@ -74,6 +76,7 @@ interface IssueParams {
   readonly issuerKey: KeyObject;
   readonly issuerPublicKey: KeyObject;
   readonly ca: boolean;
+  readonly usage?: 'signature' | 'encipherment';
   readonly notBefore: Date;
   readonly notAfter: Date;
 }
@@ -95,11 +98,9 @@ function issue(p: IssueParams): Buffer {
   cert.notBefore.value = p.notBefore;
   cert.notAfter.value = p.notAfter;
   cert.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(p.publicKey.export({ type: 'spki', format: 'der' }));
-  const keyUsage = new asn1js.BitString({
-    // bit 0 digitalSignature, bit 1 nonRepudiation; bit 5 keyCertSign, bit 6 cRLSign.
-    valueHex: Uint8Array.from(p.ca ? [0x06] : [0xc0]).buffer,
-    unusedBits: p.ca ? 1 : 6,
-  });
+  // RFC 5280 §4.2.1.3: bit 0 digitalSignature, 1 nonRepudiation, 2 keyEncipherment, 5 keyCertSign, 6 cRLSign.
+  const [bits, unused] = p.ca ? [0x06, 1] : p.usage === 'encipherment' ? [0x20, 5] : [0xc0, 6];
+  const keyUsage = new asn1js.BitString({ valueHex: Uint8Array.from([bits]).buffer, unusedBits: unused });
   cert.extensions = [
     new pkijs.Extension({
       extnID: OID.basicConstraints,
@@ -144,6 +145,7 @@ export function issueSigningIdentity(options: IdentityOptions): IssuedIdentity {
     issuerKey: ca.privateKey,
     issuerPublicKey: ca.publicKey,
     ca: false,
+    usage: options.signerUsage ?? 'signature',
     notBefore,
     notAfter,
   });

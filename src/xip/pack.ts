@@ -1,0 +1,288 @@
+// The XIP writer (xip-format.md §1–3): every file under a directory becomes a
+// data entry, then the manifest and a CAdES baseline-B signature are written
+// ahead of them, in the spec's entry order. Files stream through twice (once
+// to digest them for the manifest, which precedes the data, once into the
+// archive) and are never held whole in memory.
+import { createHash, type KeyObject } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { deflateRawSync } from 'node:zlib';
+import yazl from 'yazl';
+import { XipError } from '../errors.js';
+import { resolveZipLimits, type ZipLimits } from '../limits.js';
+import { signManifest, type X509 } from './cms/index.js';
+import { writeManifest, type DigestAlgorithm, type ManifestReference, type PackageInfo } from './manifest.js';
+import { MANIFEST_NAME, MIMETYPE, SIGNATURE_NAME } from './layout.js';
+import { isAlreadyCompressed, mediaTypeFor } from './media-types.js';
+import { duplicateKey, unsafeReason } from './zip/names.js';
+import { openZip } from './zip/reader.js';
+
+export interface PackOptions {
+  /** Directory whose files become the data entries. */
+  readonly dir: string;
+  /** The XIP file to write; replaced only once it is complete. */
+  readonly output: string;
+  readonly certificate: X509;
+  readonly privateKey: KeyObject;
+  readonly chain?: readonly X509[];
+  /** The source platform's name for `xip:Package` (else `source` of DIR/xip.json; else no package extension). */
+  readonly source?: string;
+  readonly created?: Date;
+  readonly digestAlgorithm?: DigestAlgorithm;
+  /** 'auto' (default): DEFLATE, but STORED for already-compressed types and for data that would trip the reader's ratio limit. */
+  readonly compression?: 'auto' | 'store' | 'deflate';
+  /** An RFC 3161 token source for the signature value (CAdES baseline T). */
+  readonly timestamp?: (signatureValue: Buffer) => Promise<Buffer>;
+  /** The limits the written file must pass (the reader's defaults unless given). */
+  readonly limits?: Partial<ZipLimits>;
+}
+
+export interface PackedEntry {
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly stored: boolean;
+}
+
+export interface PackResult {
+  readonly output: string;
+  readonly entries: readonly PackedEntry[];
+  readonly package: PackageInfo | null;
+}
+
+interface SourceFile {
+  readonly name: string;
+  readonly path: string;
+  size: number;
+  digest: Buffer;
+  sha256: string;
+  store: boolean;
+  mtime: Date;
+}
+
+const SAMPLE_BYTES = 1024 * 1024;
+
+/** Lists regular files under dir, as sorted `/`-separated names; anything else is refused. */
+async function listFiles(dir: string, exclude: ReadonlySet<string>): Promise<{ name: string; path: string }[]> {
+  const out: { name: string; path: string }[] = [];
+  const walk = async (abs: string, rel: string): Promise<void> => {
+    for (const dirent of await readdir(abs, { withFileTypes: true })) {
+      const path = join(abs, dirent.name);
+      const name = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
+      if (exclude.has(path)) continue;
+      if (dirent.isDirectory()) await walk(path, name);
+      else if (dirent.isFile()) out.push({ name, path });
+      else throw new XipError('PACK_INPUT_INVALID', `"${name}" is not a regular file (symbolic link, device or socket)`);
+    }
+  };
+  await walk(dir, '');
+  // Sorted by UTF-8 bytes, so the same tree always packs in the same order.
+  out.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  return out;
+}
+
+/** Counts items as xip-items.md §1 defines them: one per .json/.eml, one per non-blank .ndjson line. */
+class ItemCounter {
+  count = 0;
+  private lineHasContent = false;
+  constructor(private readonly ndjson: boolean) {}
+  update(chunk: Buffer): void {
+    if (!this.ndjson) return;
+    for (const byte of chunk) {
+      if (byte === 0x0a) {
+        if (this.lineHasContent) this.count++;
+        this.lineHasContent = false;
+      } else if (byte !== 0x0d && byte !== 0x20 && byte !== 0x09) {
+        this.lineHasContent = true;
+      }
+    }
+  }
+  finish(): number {
+    if (this.ndjson && this.lineHasContent) this.count++;
+    this.lineHasContent = false;
+    return this.count;
+  }
+}
+
+function itemKind(name: string): 'json' | 'ndjson' | 'eml' | null {
+  if (!name.startsWith('items/')) return null;
+  const m = /\.(json|ndjson|eml)$/.exec(name);
+  return m ? (m[1] as 'json' | 'ndjson' | 'eml') : null;
+}
+
+async function digestFile(path: string, algorithm: DigestAlgorithm, counter: ItemCounter | null): Promise<{ size: number; digest: Buffer; sha256: string; sample: Buffer }> {
+  const hash = createHash(algorithm);
+  const sha256 = algorithm === 'sha256' ? hash : createHash('sha256');
+  const sampleParts: Buffer[] = [];
+  let sampled = 0;
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    if (sha256 !== hash) sha256.update(chunk);
+    counter?.update(chunk);
+    if (sampled < SAMPLE_BYTES) {
+      const part = chunk.subarray(0, SAMPLE_BYTES - sampled);
+      sampleParts.push(part);
+      sampled += part.length;
+    }
+    size += chunk.length;
+  }
+  const digest = hash.digest();
+  return { size, digest, sha256: (sha256 === hash ? digest : sha256.digest()).toString('hex'), sample: Buffer.concat(sampleParts) };
+}
+
+/** Checks, while yazl reads a file the second time, that it is the file that was digested. */
+class DigestCheck extends Transform {
+  private readonly hash = createHash('sha256');
+  constructor(private readonly file: SourceFile) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    const now = this.hash.digest('hex');
+    cb(now === this.file.sha256 ? null : new XipError('PACK_INPUT_INVALID', `"${this.file.name}" changed while it was being packed`));
+  }
+}
+
+async function readSourceFromXipJson(dir: string): Promise<string | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, 'xip.json'), 'utf8')) as unknown;
+    const source = (parsed as { source?: unknown } | null)?.source;
+    return typeof source === 'string' && source !== '' ? source : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function packDirectory(options: PackOptions): Promise<PackResult> {
+  const dir = resolve(options.dir);
+  const output = resolve(options.output);
+  const limits = resolveZipLimits(options.limits);
+  const algorithm = options.digestAlgorithm ?? 'sha256';
+  const compression = options.compression ?? 'auto';
+  const temp = `${output}.partial-${process.pid}`;
+
+  const dirStat = await lstat(dir).catch((e: NodeJS.ErrnoException) => {
+    throw new XipError('IO_ERROR', `cannot read ${dir}: ${e.code ?? e.message}`, { cause: e });
+  });
+  if (!dirStat.isDirectory()) throw new XipError('USAGE', `${dir} is not a directory`);
+
+  const listed = await listFiles(dir, new Set([output, temp]));
+  // The reader would refuse these names, so the writer refuses them first (§1, §4 step 1).
+  const keys = new Map<string, string>();
+  for (const { name } of listed) {
+    const unsafe = unsafeReason(name);
+    if (unsafe) throw new XipError('PACK_INPUT_INVALID', `"${name}": ${unsafe}`);
+    const twin = keys.get(duplicateKey(name));
+    if (twin !== undefined) throw new XipError('PACK_INPUT_INVALID', `"${name}" and "${twin}" differ only in case or Unicode normalisation`);
+    keys.set(duplicateKey(name), name);
+    if (name === 'mimetype' || name.startsWith('META-INF/')) {
+      throw new XipError('PACK_INPUT_INVALID', `"${name}" is reserved for the container itself (mimetype, META-INF/)`);
+    }
+  }
+  if (listed.length > limits.maxEntries - 3) throw new XipError('ZIP_LIMIT', `${listed.length} files exceed the limit of ${limits.maxEntries} entries`);
+
+  // Pass 1: digests for the manifest, the item count, and the compression choice.
+  const files: SourceFile[] = [];
+  let items = 0;
+  let total = 0;
+  for (const { name, path } of listed) {
+    const kind = itemKind(name);
+    const counter = kind ? new ItemCounter(kind === 'ndjson') : null;
+    const st = await lstat(path);
+    const { size, digest, sha256, sample } = await digestFile(path, algorithm, counter);
+    if (counter) items += kind === 'ndjson' ? counter.finish() : 1;
+    total += size;
+    let store = compression === 'store' || (compression === 'auto' && (size === 0 || isAlreadyCompressed(name)));
+    if (!store && compression === 'auto' && size > limits.ratioMinSize) {
+      // A sample that deflates far past the reader's ratio limit would make the
+      // whole entry a "ZIP bomb" to a reader: store it instead.
+      const ratio = sample.length / Math.max(1, deflateRawSync(sample, { level: 1 }).length);
+      if (ratio > limits.maxCompressionRatio / 2) store = true;
+    }
+    files.push({ name, path, size, digest, sha256, store, mtime: st.mtime });
+  }
+  if (total > limits.maxTotalUncompressed) throw new XipError('ZIP_LIMIT', `${total} bytes exceed the limit of ${limits.maxTotalUncompressed} uncompressed bytes`);
+
+  const source = options.source ?? (await readSourceFromXipJson(dir));
+  const pkg: PackageInfo | null = source
+    ? { version: '1', source, created: (options.created ?? new Date()).toISOString(), items }
+    : null;
+  const references: ManifestReference[] = files.map((f) => ({ name: f.name, mimeType: mediaTypeFor(f.name), digestAlgorithm: algorithm, digest: f.digest }));
+  const manifest = writeManifest({ signatureName: SIGNATURE_NAME, references, package: pkg });
+  const signature = await signManifest(manifest, {
+    certificate: options.certificate,
+    privateKey: options.privateKey,
+    chain: options.chain ?? [],
+    ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+  });
+
+  // Pass 2: an entry whose deflated ratio exceeds the reader's limit after all
+  // (the sample did not show it) is written again STORED, until the file passes.
+  for (;;) {
+    await writeArchive(temp, manifest, signature, files);
+    const tooDense = await entryOverRatio(temp, limits);
+    if (tooDense === null) break;
+    const file = files.find((f) => f.name === tooDense && !f.store);
+    if (!file) {
+      await unlink(temp).catch(() => undefined);
+      throw new XipError('ZIP_LIMIT', `entry "${tooDense}" exceeds the reader's limits even when stored`, { entry: tooDense });
+    }
+    file.store = true;
+  }
+  await rename(temp, output);
+  return { output, entries: files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, stored: f.store })), package: pkg };
+}
+
+async function writeArchive(temp: string, manifest: Buffer, signature: Buffer, files: readonly SourceFile[]): Promise<void> {
+  const zip = new yazl.ZipFile();
+  const now = new Date();
+  // §1: mimetype first, STORED, no extra field (forceDosTimestamp omits yazl's timestamp field).
+  zip.addBuffer(Buffer.from(MIMETYPE, 'ascii'), 'mimetype', { compress: false, forceDosTimestamp: true, mtime: now });
+  zip.addBuffer(manifest, MANIFEST_NAME, { compress: true, mtime: now });
+  zip.addBuffer(signature, SIGNATURE_NAME, { compress: false, mtime: now });
+  for (const f of files) {
+    zip.addReadStreamLazy(f.name, { size: f.size, compress: !f.store, mtime: f.mtime }, (cb) => {
+      const check = new DigestCheck(f);
+      const source = createReadStream(f.path, { highWaterMark: 1024 * 1024 });
+      source.on('error', (e) => check.destroy(e));
+      cb(null, source.pipe(check));
+    });
+  }
+  zip.end();
+  try {
+    const out = createWriteStream(temp, { flags: 'w', mode: 0o644 });
+    await pipeline(zip.outputStream.pipe(new PassThrough({ highWaterMark: 1024 * 1024 })), out);
+    const fh = await open(temp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    await unlink(temp).catch(() => undefined);
+    if (e instanceof XipError) throw e;
+    throw new XipError('IO_ERROR', `cannot write ${temp}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** The entry the reader's ratio limit refuses in the file just written, or null when the file passes step 1. */
+async function entryOverRatio(path: string, limits: ZipLimits): Promise<string | null> {
+  const fh = await open(path, 'r');
+  try {
+    await openZip(fh, limits);
+    return null;
+  } catch (e) {
+    if (e instanceof XipError && e.code === 'ZIP_LIMIT' && e.entry !== undefined) return e.entry;
+    await unlink(path).catch(() => undefined);
+    throw e;
+  } finally {
+    await fh.close();
+  }
+}
