@@ -1,0 +1,147 @@
+// xip demo: the main job on embedded defaults. Issues a throwaway CA and
+// signer, packs sample source items, verifies the container, shows a tampered
+// copy being rejected, and extracts the verified one.
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import yazl from 'yazl';
+import { resolveZipLimits } from '../limits.js';
+import { loadPrivateKey, parseCertificates } from '../xip/cms/index.js';
+import { extractFile } from '../xip/extract.js';
+import { issueSigningIdentity } from '../xip/keys.js';
+import { packDirectory } from '../xip/pack.js';
+import { verifyFile } from '../xip/verify.js';
+import { openZip } from '../xip/zip/reader.js';
+import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
+import type { Output, SetExit } from './io.js';
+import { reportLine } from './verify.js';
+import { XipError } from '../errors.js';
+
+const SOURCE = 'demo-chat';
+
+function sampleItems(): string {
+  const items = [
+    {
+      id: 'demo-000001',
+      type: 'chat.message',
+      sentAt: '2026-11-22T14:03:11.120+01:00',
+      from: { name: 'Ana Ruiz', email: 'ana@corp.example', sourceId: 'u-991' },
+      participants: [
+        { name: 'Bo Chen', email: 'bo@corp.example', sourceId: 'u-104', role: 'to' },
+        { name: 'Client Desk', email: 'desk@client.example', role: 'cc' },
+      ],
+      conversation: { id: 'room-42', title: 'FX desk' },
+      subject: 'EUR/CHF quote',
+      body: { text: 'Can you quote 5m?', html: '<p>Can you quote 5m?</p>' },
+      attachments: [{ path: 'attachments/000001/quote.txt', name: 'quote.txt', contentType: 'text/plain' }],
+      properties: { platform: 'DemoChat', deskId: 'FX-3' },
+    },
+    {
+      id: 'demo-000002',
+      type: 'chat.message',
+      sentAt: '2026-11-22T14:04:02.000+01:00',
+      from: { name: 'Bo Chen', email: 'bo@corp.example', sourceId: 'u-104' },
+      participants: [{ name: 'Ana Ruiz', email: 'ana@corp.example', sourceId: 'u-991', role: 'to' }],
+      conversation: { id: 'room-42', title: 'FX desk' },
+      body: { text: '0.9412 / 0.9418, firm for 30 seconds.' },
+    },
+    {
+      id: 'demo-000003',
+      type: 'chat.message',
+      sentAt: '2026-11-22T14:04:30.500+01:00',
+      from: { name: 'Ana Ruiz', email: 'ana@corp.example', sourceId: 'u-991' },
+      participants: [{ name: 'Bo Chen', email: 'bo@corp.example', sourceId: 'u-104', role: 'to' }],
+      conversation: { id: 'room-42', title: 'FX desk' },
+      body: { text: 'Done at 0.9418. Thanks — confirming by e-mail.' },
+    },
+  ];
+  return items.map((i) => JSON.stringify(i)).join('\n') + '\n';
+}
+
+/** A copy of a container with one entry's bytes replaced and nothing else changed: tampering after signing. */
+async function tamper(source: string, target: string, entryName: string, edit: (bytes: Buffer) => Buffer): Promise<void> {
+  const handle = await open(source, 'r');
+  try {
+    const archive = await openZip(handle, resolveZipLimits());
+    const zip = new yazl.ZipFile();
+    for (const entry of archive.entries) {
+      const bytes = await archive.readEntry(entry, 16 * 1024 * 1024);
+      zip.addBuffer(entry.name === entryName ? edit(bytes) : bytes, entry.name, { compress: entry.compressionMethod === 8, forceDosTimestamp: true });
+    }
+    zip.end();
+    await pipeline(zip.outputStream, createWriteStream(target));
+  } finally {
+    await handle.close();
+  }
+}
+
+export function registerDemo(program: Command, io: Output, setExit: SetExit): void {
+  program
+    .command('demo')
+    .option('--dir <dir>', 'where to put the demo files (replaced)', 'demo-out')
+    .description('issue a demo signing identity, pack sample items, verify them, and show a tampered copy rejected')
+    .action(async (flags: { dir: string }) => {
+      setExit(
+        await runAction(io, false, async () => {
+          const root = resolve(flags.dir);
+          const show = (p: string) => relative(process.cwd(), p) || '.';
+          await rm(root, { recursive: true, force: true });
+          const keys = join(root, 'keys');
+          const src = join(root, 'source');
+          await mkdir(keys, { recursive: true });
+          await mkdir(join(src, 'items', '2026-11-22'), { recursive: true });
+          await mkdir(join(src, 'attachments', '000001'), { recursive: true });
+
+          io.out('1. Issuing a throwaway CA and signer certificate (ECDSA P-256)…');
+          const id = issueSigningIdentity({ caName: 'xip demo CA', signerName: 'xip demo export signer', organization: 'Example Corp' });
+          await writeFile(join(keys, 'ca.pem'), id.caCertificatePem);
+          await writeFile(join(keys, 'signer.pem'), id.certificatePem);
+          await writeFile(join(keys, 'signer.key'), id.privateKeyPem, { mode: 0o600 });
+          io.out(`   trust anchor ${show(join(keys, 'ca.pem'))}, signer ${show(join(keys, 'signer.pem'))}`);
+
+          io.out('2. Writing sample source items (3 chat messages, one attachment)…');
+          await writeFile(join(src, 'items', '2026-11-22', 'chat.ndjson'), sampleItems());
+          await writeFile(join(src, 'attachments', '000001', 'quote.txt'), 'EUR/CHF 5,000,000 indicative 0.9412 / 0.9418\n');
+          await writeFile(join(src, 'xip.json'), JSON.stringify({ source: SOURCE, exportedFrom: '2026-11-22T00:00:00Z', exportedTo: '2026-11-23T00:00:00Z', items: 3 }, null, 2) + '\n');
+
+          const xip = join(root, 'sample.xip');
+          const certificate = parseCertificates(Buffer.from(id.certificatePem), 'signer.pem')[0]!;
+          const trust = parseCertificates(Buffer.from(id.caCertificatePem), 'ca.pem');
+          const packed = await packDirectory({ dir: src, output: xip, certificate, privateKey: loadPrivateKey(Buffer.from(id.privateKeyPem), 'signer.key'), source: SOURCE });
+          io.out(`3. Packed ${packed.entries.length} data entries (${packed.package?.items ?? 0} items) into ${show(xip)}`);
+
+          const report = await verifyFile(xip, { trust });
+          io.out(`4. xip verify ${show(xip)} --trust ${show(join(keys, 'ca.pem'))}\n   ${reportLine(report)}`);
+
+          const tampered = join(root, 'tampered.xip');
+          await tamper(xip, tampered, 'items/2026-11-22/chat.ndjson', (b) => Buffer.from(b.toString('utf8').replace('Can you quote 5m?', 'Can you quote 50m?')));
+          let rejected: XipError | undefined;
+          try {
+            await verifyFile(tampered, { trust });
+          } catch (e) {
+            if (!(e instanceof XipError)) throw e;
+            rejected = e;
+          }
+          io.out(`5. A copy with one chat line edited after signing, ${show(tampered)}:`);
+          io.out(rejected ? `   ${rejected.code}: ${rejected.explanation}` : '   UNEXPECTED: the tampered copy verified');
+
+          const out = join(root, 'extracted');
+          const { written } = await extractFile(xip, { dest: out, trust });
+          io.out(`6. Extracted the verified container: ${written.length} files under ${show(out)}`);
+          io.out(
+            [
+              '',
+              'Try it yourself:',
+              `  npx xip inspect ${show(xip)}`,
+              `  npx xip verify ${show(xip)} --trust ${show(join(keys, 'ca.pem'))} --json`,
+              '  and with standard tools (xip-format.md §6):',
+              `  unzip -d x ${show(xip)} && openssl cms -verify -binary -inform DER -purpose any -in x/META-INF/signature.p7s -content x/META-INF/ASiCManifest.xml -CAfile ${show(join(keys, 'ca.pem'))} -out /dev/null`,
+            ].join('\n'),
+          );
+          return rejected?.code === 'DIGEST_MISMATCH' ? EXIT_OK : EXIT_REJECTED;
+        }),
+      );
+    });
+}
