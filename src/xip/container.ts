@@ -1,0 +1,107 @@
+// A container staged and verified, ready to hand out its data entries
+// (xip-format.md §4: "copy the file to storage it controls first; never
+// verify one file and then reopen it by name"). The file is copied once into a
+// private staging directory while its SHA-256 is computed; the copy is opened
+// once, verified, and every later read of an entry goes through that same
+// handle. Implements the items/ port (VerifiedEntries).
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+import { XipError } from '../errors.js';
+import type { DataEntry, VerifiedEntries } from '../items/ports.js';
+import { openForReading, verifyHandle, type VerifyOptions, type VerifyReport } from './verify.js';
+
+export interface StageOptions extends Omit<VerifyOptions, 'sink'> {
+  /** Where the private copy goes (a directory of its own is made inside); default: the system's temporary directory. */
+  readonly stagingDir?: string;
+}
+
+export interface OpenedContainer extends VerifiedEntries {
+  readonly report: VerifyReport;
+  /** Name of the file as received. */
+  readonly file: string;
+  readonly size: number;
+  /** Closes the handle and removes the private copy. */
+  close(): Promise<void>;
+}
+
+/** A rejected container, with the SHA-256 of the file as received (for the run's log and the evidence). */
+export class RejectedContainer extends XipError {
+  constructor(
+    error: XipError,
+    readonly sha256: string | undefined,
+  ) {
+    super(error.code, error.detail, { entry: error.entry, cause: error });
+  }
+}
+
+class HashingCount extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    cb(null, chunk);
+  }
+}
+
+/** Copies `path` into a fresh private directory, computing its SHA-256 on the way. */
+async function stage(path: string, stagingDir: string): Promise<{ dir: string; copy: string; sha256: string; size: number }> {
+  await mkdir(stagingDir, { recursive: true });
+  const dir = await mkdtemp(join(stagingDir, 'xip-stage-'));
+  await chmod(dir, 0o700);
+  const copy = join(dir, basename(path) || 'container.xip');
+  const hashing = new HashingCount();
+  try {
+    await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hashing, createWriteStream(copy, { flags: 'wx', mode: 0o600 }));
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    const err = e as NodeJS.ErrnoException;
+    throw new XipError('IO_ERROR', `cannot stage ${path}: ${err.code ?? err.message}`, { cause: e });
+  }
+  return { dir, copy, sha256: hashing.hash.digest('hex'), size: hashing.bytes };
+}
+
+/**
+ * Stages, then verifies. Throws RejectedContainer (an XipError with the file's
+ * SHA-256) when a verification step fails, XipError IO_ERROR when the file
+ * cannot be read.
+ */
+export async function openVerifiedContainer(path: string, options: StageOptions): Promise<OpenedContainer> {
+  const staged = await stage(path, options.stagingDir ?? tmpdir());
+  let handle: FileHandle | undefined;
+  try {
+    handle = await openForReading(staged.copy);
+    const { report, archive, dataEntries } = await verifyHandle(handle, options);
+    const opened = handle;
+    const entries: DataEntry[] = report.entries.map((e) => ({ name: e.name, size: e.size, sha256: e.sha256, mimeType: e.mimeType }));
+    return {
+      report,
+      file: path,
+      size: staged.size,
+      sha256: staged.sha256,
+      signer: report.signer,
+      packageSource: report.package?.source,
+      entries,
+      openEntry(name: string): Readable {
+        const entry = dataEntries.get(name);
+        if (!entry) throw new XipError('ENTRY_MISSING', `no data entry "${name}"`, { entry: name });
+        return archive.openEntry(entry);
+      },
+      async close(): Promise<void> {
+        await opened.close();
+        await rm(staged.dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await handle?.close();
+    await rm(staged.dir, { recursive: true, force: true });
+    if (e instanceof XipError && !(e instanceof RejectedContainer) && e.code !== 'IO_ERROR') throw new RejectedContainer(e, staged.sha256);
+    throw e;
+  }
+}
