@@ -1,0 +1,311 @@
+// Step 1 of xip-format.md §4, run over the parsed archive before any entry
+// data is read. Each check looks at every entry; they run in the order the
+// spec lists the codes (but see archiveComment), so the code reported does
+// not depend on where in the archive the fault is, and within a check the
+// first entry in central directory (or file) order is reported.
+import { XipError } from '../../errors.js';
+import type { ZipLimits } from '../../limits.js';
+import { hex } from './binary.js';
+import type { CentralRecord } from './central-directory.js';
+import type { EndOfCentralDirectory } from './end-of-central-directory.js';
+import type { LocalRecord } from './local-header.js';
+import { displayName, duplicateKey, unicodePathConflict, unsafeReason, type DecodedName } from './names.js';
+
+export interface ArchiveModel {
+  readonly fileSize: number;
+  readonly end: EndOfCentralDirectory;
+  /** Offset just after the last central directory record. */
+  readonly centralDirectoryEnd: number;
+  readonly records: readonly CentralRecord[];
+  /** Indexed like `records`. */
+  readonly locals: readonly LocalRecord[];
+  readonly names: readonly DecodedName[];
+}
+
+type Check = (model: ArchiveModel, limits: ZipLimits) => XipError | undefined;
+
+const FLAG_ENCRYPTED = 0x0001;
+const FLAG_DATA_DESCRIPTOR = 0x0008;
+const FLAG_STRONG_ENCRYPTION = 0x0040;
+const FLAG_UTF8 = 0x0800;
+const FLAG_MASKED_HEADERS = 0x2000;
+const METHOD_AES = 99;
+const UNIX_HOSTS = new Set([3 /* Unix */, 19 /* OS X (Darwin) */]);
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const FILE_TYPES: Readonly<Record<number, string>> = {
+  0o010000: 'a FIFO',
+  0o020000: 'a character device',
+  0o060000: 'a block device',
+  0o120000: 'a symbolic link',
+  0o140000: 'a socket',
+};
+
+function nameOf(model: ArchiveModel, index: number): string {
+  const decoded = model.names[index];
+  if (decoded && 'name' in decoded) return decoded.name;
+  return displayName(model.records[index]!.nameRaw);
+}
+
+function isDirectoryName(record: CentralRecord): boolean {
+  return record.nameRaw.length > 0 && record.nameRaw[record.nameRaw.length - 1] === 0x2f;
+}
+
+/** Entries by position in the file: local header through data descriptor. */
+function byOffset(model: ArchiveModel): { index: number; start: number; end: number }[] {
+  return model.locals
+    .map((local, index) => ({ index, start: local.offset, end: local.end }))
+    .sort((a, b) => a.start - b.start || a.index - b.index);
+}
+
+const malformedDirectories: Check = (model) => {
+  for (const record of model.records) {
+    if (isDirectoryName(record) && record.uncompressedSize !== 0) {
+      return new XipError('ZIP_MALFORMED', `directory entry with ${record.uncompressedSize} bytes of content`, {
+        entry: nameOf(model, record.index),
+      });
+    }
+  }
+  return undefined;
+};
+
+const unsupported: Check = (model) => {
+  for (const record of model.records) {
+    const entry = nameOf(model, record.index);
+    if (record.diskNumberStart !== 0) {
+      return new XipError('ZIP_UNSUPPORTED', `multi-disk archive: the entry starts on disk ${record.diskNumberStart}`, { entry });
+    }
+    if (record.method !== 0 && record.method !== 8 && record.method !== METHOD_AES) {
+      return new XipError('ZIP_UNSUPPORTED', `unsupported compression method ${record.method}`, { entry });
+    }
+  }
+  return undefined;
+};
+
+/** Every byte of the file belongs to an entry, the central directory or its end records; in file order (the comment aside). */
+const extraData: Check = (model) => {
+  const extra = (detail: string, entry?: string) => new XipError('ZIP_EXTRA_DATA', detail, { entry });
+  const { end } = model;
+  let covered = 0;
+  let previous: number | undefined;
+  for (const range of byOffset(model)) {
+    // An entry starting in the central directory or after it is ZIP_OVERLAP's.
+    if (range.start >= end.centralDirectoryOffset) break;
+    if (range.start > covered) {
+      return previous === undefined
+        ? extra(`${range.start} bytes before the first local header`)
+        : extra(`${range.start - covered} bytes of hidden data after entry ${JSON.stringify(nameOf(model, previous))}`, nameOf(model, previous));
+    }
+    if (range.end > covered) {
+      covered = range.end;
+      previous = range.index;
+    }
+  }
+  if (covered < end.centralDirectoryOffset) {
+    return previous === undefined
+      ? extra(`${end.centralDirectoryOffset} bytes before the central directory of an archive without entries`)
+      : extra(`${end.centralDirectoryOffset - covered} bytes between the last entry and the central directory`);
+  }
+  const declaredEnd = end.centralDirectoryOffset + end.centralDirectorySize;
+  if (model.centralDirectoryEnd < declaredEnd) {
+    return extra(`${declaredEnd - model.centralDirectoryEnd} bytes in the central directory after its last record`);
+  }
+  if (declaredEnd < end.centralDirectoryLimit) {
+    return extra(`${end.centralDirectoryLimit - declaredEnd} bytes between the central directory and its end record`);
+  }
+  if (end.zip64 && end.zip64.extensibleDataLength > 0) {
+    return extra(`a zip64 extensible data sector of ${end.zip64.extensibleDataLength} bytes`);
+  }
+  if (end.zip64 && end.zip64.gapBeforeLocator > 0) {
+    return extra(`${end.zip64.gapBeforeLocator} bytes between the zip64 end of central directory record and its locator`);
+  }
+  return undefined;
+};
+
+/**
+ * Also ZIP_EXTRA_DATA, but checked last: a comment hides nothing from a
+ * reader, and some producers (DigiDoc4j) sign every container with one, so
+ * checked first it would mask the fault that matters (interop case
+ * dd4j-2-mimetypes must report ZIP_DUPLICATE_ENTRY).
+ */
+const archiveComment: Check = (model) => {
+  const { commentLength } = model.end;
+  return commentLength > 0 ? new XipError('ZIP_EXTRA_DATA', `an archive comment of ${commentLength} bytes`) : undefined;
+};
+
+const encrypted: Check = (model) => {
+  for (const record of model.records) {
+    const entry = nameOf(model, record.index);
+    const flags = record.flags | model.locals[record.index]!.flags;
+    if (record.method === METHOD_AES) return new XipError('ZIP_ENCRYPTED', 'the entry is AES-encrypted (method 99)', { entry });
+    if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) {
+      return new XipError('ZIP_ENCRYPTED', `the entry is encrypted (flags ${hex(flags, 4)})`, { entry });
+    }
+    if (flags & FLAG_MASKED_HEADERS) {
+      return new XipError('ZIP_ENCRYPTED', 'the local header is masked (flag bit 13, central directory encryption)', { entry });
+    }
+  }
+  return undefined;
+};
+
+const unsafePaths: Check = (model) => {
+  for (const record of model.records) {
+    const decoded = model.names[record.index]!;
+    const entry = nameOf(model, record.index);
+    const reason =
+      'problem' in decoded
+        ? decoded.problem
+        : (unsafeReason(decoded.name) ??
+          unicodePathConflict(record.nameRaw, decoded.name, record.extraFields) ??
+          unicodePathConflict(record.nameRaw, decoded.name, model.locals[record.index]!.extraFields));
+    if (reason) return new XipError('ZIP_UNSAFE_PATH', `${JSON.stringify(entry)}: ${reason}`, { entry });
+  }
+  return undefined;
+};
+
+const duplicates: Check = (model) => {
+  const seen = new Map<string, number>();
+  for (const record of model.records) {
+    const name = nameOf(model, record.index);
+    const key = duplicateKey(name);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      const other = nameOf(model, first);
+      const how = other === name ? 'twice' : `and as ${JSON.stringify(other)}`;
+      return new XipError('ZIP_DUPLICATE_ENTRY', `${JSON.stringify(name)} appears ${how} (entries ${first} and ${record.index})`, {
+        entry: name,
+      });
+    }
+    seen.set(key, record.index);
+  }
+  return undefined;
+};
+
+const specialEntries: Check = (model) => {
+  for (const record of model.records) {
+    if (!UNIX_HOSTS.has(record.versionMadeBy >> 8)) continue;
+    const mode = record.externalAttributes >>> 16;
+    const type = mode & S_IFMT;
+    if (type === 0 || type === S_IFREG || (type === S_IFDIR && isDirectoryName(record))) continue;
+    const what = type === S_IFDIR ? 'a directory whose name does not end with "/"' : (FILE_TYPES[type] ?? `file type ${hex(type, 6)}`);
+    return new XipError('ZIP_SPECIAL_ENTRY', `the external attributes (mode 0o${mode.toString(8)}) make it ${what}`, {
+      entry: nameOf(model, record.index),
+    });
+  }
+  return undefined;
+};
+
+const headerMismatch: Check = (model) => {
+  for (const record of model.records) {
+    const local = model.locals[record.index]!;
+    const mismatch = (detail: string) => new XipError('ZIP_HEADER_MISMATCH', detail, { entry: nameOf(model, record.index) });
+    const bits: [number, string][] = [
+      [FLAG_ENCRYPTED, 'encryption (bit 0)'],
+      [FLAG_DATA_DESCRIPTOR, 'data descriptor (bit 3)'],
+      [FLAG_UTF8, 'UTF-8 (bit 11)'],
+    ];
+    for (const [bit, what] of bits) {
+      if ((local.flags & bit) !== (record.flags & bit)) {
+        const state = (flags: number) => (flags & bit ? 'sets' : 'clears');
+        return mismatch(`local header ${state(local.flags)} the ${what} flag, central directory ${state(record.flags)} it`);
+      }
+    }
+    if (local.method !== record.method) {
+      return mismatch(`local header says method ${local.method}, central directory says ${record.method}`);
+    }
+    if (!local.nameRaw.equals(record.nameRaw)) {
+      return mismatch(`local header names ${JSON.stringify(displayName(local.nameRaw))}, central directory ${JSON.stringify(displayName(record.nameRaw))}`);
+    }
+    // With bit 3 a streaming writer may not know these yet and writes 0.
+    const deferred = (record.flags & FLAG_DATA_DESCRIPTOR) !== 0;
+    const fields: [string, number, number, (v: number) => string][] = [
+      ['CRC-32', local.crc32, record.crc32, (v) => hex(v)],
+      ['compressed size', local.compressedSize, record.compressedSize, String],
+      ['uncompressed size', local.uncompressedSize, record.uncompressedSize, String],
+    ];
+    for (const [what, found, expected, show] of fields) {
+      if (found !== expected && !(deferred && found === 0)) {
+        return mismatch(`local header says ${what} ${show(found)}, central directory says ${show(expected)}`);
+      }
+    }
+    const descriptor = local.descriptor;
+    if (descriptor) {
+      const described: [string, number, number, (v: number) => string][] = [
+        ['CRC-32', descriptor.crc32, record.crc32, (v) => hex(v)],
+        ['compressed size', descriptor.compressedSize, record.compressedSize, String],
+        ['uncompressed size', descriptor.uncompressedSize, record.uncompressedSize, String],
+      ];
+      for (const [what, found, expected, show] of described) {
+        if (found !== expected) return mismatch(`data descriptor says ${what} ${show(found)}, central directory says ${show(expected)}`);
+      }
+    }
+  }
+  return undefined;
+};
+
+const overlaps: Check = (model) => {
+  const cdStart = model.end.centralDirectoryOffset;
+  let furthest: { index: number; end: number } | undefined;
+  for (const range of byOffset(model)) {
+    const entry = nameOf(model, range.index);
+    if (furthest && range.start < furthest.end) {
+      return new XipError(
+        'ZIP_OVERLAP',
+        `entry ${JSON.stringify(entry)} (bytes ${range.start}-${range.end - 1}) overlaps entry ${JSON.stringify(nameOf(model, furthest.index))} (ending at ${furthest.end - 1})`,
+        { entry },
+      );
+    }
+    if (range.end > cdStart) {
+      return new XipError('ZIP_OVERLAP', `entry ${JSON.stringify(entry)} (bytes ${range.start}-${range.end - 1}) overlaps the central directory at ${cdStart}`, {
+        entry,
+      });
+    }
+    if (!furthest || range.end > furthest.end) furthest = range;
+  }
+  return undefined;
+};
+
+const limitsExceeded: Check = (model, limits) => {
+  let total = 0;
+  for (const record of model.records) total += record.uncompressedSize;
+  if (total > limits.maxTotalUncompressed) {
+    return new XipError('ZIP_LIMIT', `${total} bytes uncompressed in all, the limit is ${limits.maxTotalUncompressed}`);
+  }
+  for (const record of model.records) {
+    const { uncompressedSize, compressedSize } = record;
+    if (uncompressedSize <= limits.ratioMinSize) continue;
+    const ratio = uncompressedSize / compressedSize; // Infinity when compressedSize is 0
+    if (ratio > limits.maxCompressionRatio) {
+      return new XipError(
+        'ZIP_LIMIT',
+        `compression ratio ${ratio === Infinity ? 'infinite' : ratio.toFixed(1)} (${uncompressedSize} from ${compressedSize} bytes), the limit is ${limits.maxCompressionRatio}`,
+        { entry: nameOf(model, record.index) },
+      );
+    }
+  }
+  return undefined;
+};
+
+/** The checks of step 1 after parsing, in the order of the spec's codes. */
+export const STEP_ONE_CHECKS: readonly Check[] = [
+  malformedDirectories,
+  unsupported,
+  extraData,
+  encrypted,
+  unsafePaths,
+  duplicates,
+  specialEntries,
+  headerMismatch,
+  overlaps,
+  limitsExceeded,
+  archiveComment,
+];
+
+export function firstFailure(model: ArchiveModel, limits: ZipLimits): XipError | undefined {
+  for (const check of STEP_ONE_CHECKS) {
+    const failure = check(model, limits);
+    if (failure) return failure;
+  }
+  return undefined;
+}
