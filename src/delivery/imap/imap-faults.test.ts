@@ -1,0 +1,245 @@
+// The IMAP target's faults against a real Dovecot: lost connections (through
+// the fault-injecting proxy, test/support/fault-proxy.ts, since Dovecot cannot
+// be made to drop a connection mid-command on demand), a mailbox missing from
+// the userdb, messages over the APPENDLIMIT. Each time: the faulty copies fail
+// with their code, every other message is in the folder exactly once.
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { startDovecot, type Dovecot } from '../../../test/support/dovecot.js';
+import { startFaultProxy, type FaultProxy } from '../../../test/support/fault-proxy.js';
+import { readFolder } from '../../../test/support/imap-read.js';
+import { testMessage, testMessages } from '../../../test/support/messages.js';
+import { isDeliveryError } from '../errors.js';
+import type { DeliveryOutcome, OutgoingMessage } from '../port.js';
+import { createImapTarget, type ImapTargetOptions } from './index.js';
+
+const FAST_RETRY = { retries: 4, baseDelayMs: 20, maxDelayMs: 100 };
+
+function commandLog(): { lines: string[]; logger: NonNullable<ImapTargetOptions['logger']> } {
+  const lines: string[] = [];
+  const ignore = (): void => undefined;
+  return {
+    lines,
+    logger: {
+      debug: (o: { src?: string; msg?: string }) => {
+        if (o.src === 'c' && typeof o.msg === 'string') lines.push(o.msg);
+      },
+      info: ignore,
+      warn: ignore,
+      error: ignore,
+    },
+  };
+}
+
+/** Each Message-ID in the folder exactly once, and the refs are theirs. */
+async function assertExactlyOnce(dovecot: Dovecot, user: string, outcomes: DeliveryOutcome[], messages: readonly OutgoingMessage[]): Promise<void> {
+  const stored = await readFolder(dovecot, user, 'INBOX.XIP');
+  const ids = stored.map((m) => m.messageId);
+  assert.equal(new Set(ids).size, ids.length, `duplicates in the folder: ${ids.join(' ')}`);
+  assert.deepEqual([...ids].sort(), messages.map((m) => m.messageId).sort());
+  const refOf = new Map(stored.map((m) => [m.messageId, m.ref]));
+  for (const o of outcomes) {
+    assert.ok(o.ok, `not delivered: ${JSON.stringify(o)}`);
+    assert.equal(o.ref, refOf.get(o.messageId));
+  }
+}
+
+describe('IMAP target: lost connections (fault-injecting proxy)', () => {
+  let dovecot: Dovecot;
+  let proxy: FaultProxy;
+  const url = (): string => `imap://${dovecot.masterUser}@127.0.0.1:${proxy.port}?starttls=never`;
+
+  before(async () => {
+    dovecot = await startDovecot({ users: ['ana@corp.example', 'bo@corp.example', 'cy@corp.example', 'di@corp.example'] });
+    proxy = await startFaultProxy({ host: dovecot.host, port: dovecot.port });
+  });
+  after(async () => {
+    await proxy?.close();
+    await dovecot?.stop();
+  });
+
+  it('resumes when the connection dies after the server stored a MULTIAPPEND but before its OK arrived', async () => {
+    const target = createImapTarget({ url: url(), password: dovecot.masterPassword, batchSize: 10, retry: FAST_RETRY });
+    const messages = testMessages('lost-ok', 30, undefined, 2000);
+    try {
+      const cut = proxy.cutWhenServerSays(/OK \[APPENDUID \d+ \d+:\d+\]/);
+      const cutsBefore = proxy.cuts;
+      const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
+      await cut;
+      assert.equal(proxy.cuts, cutsBefore + 1, 'the OK of the first command was lost');
+      await assertExactlyOnce(dovecot, 'ana@corp.example', outcomes, messages);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('resumes when the connection dies in the middle of a MULTIAPPEND', async () => {
+    const target = createImapTarget({ url: url(), password: dovecot.masterPassword, batchSize: 10, retry: FAST_RETRY });
+    const messages = testMessages('mid-command', 30, undefined, 2000);
+    try {
+      const cut = proxy.cutAfterClientBytes(35_000); // past the login and the first command, inside the second
+      const outcomes = await target.deliverBatch('bo@corp.example', 'Inbox/XIP', messages);
+      await cut;
+      await assertExactlyOnce(dovecot, 'bo@corp.example', outcomes, messages);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('retries a server that refuses connections for a while, with backoff', async () => {
+    const target = createImapTarget({ url: url(), password: dovecot.masterPassword, retry: FAST_RETRY });
+    const messages = testMessages('refused-conn', 5);
+    try {
+      const before = proxy.connections;
+      proxy.refuseNext(3);
+      const outcomes = await target.deliverBatch('cy@corp.example', 'Inbox/XIP', messages);
+      assert.equal(proxy.connections - before, 4, 'three refused connections, then one that worked');
+      await assertExactlyOnce(dovecot, 'cy@corp.example', outcomes, messages);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('gives up after its bounded retries with TARGET_UNAVAILABLE, keeping what was delivered', async () => {
+    const target = createImapTarget({ url: url(), password: dovecot.masterPassword, batchSize: 2, retry: { retries: 2, baseDelayMs: 10, maxDelayMs: 20 } });
+    const messages = testMessages('gives-up', 4);
+    try {
+      // The second command's OK is lost, and from then on nothing gets through.
+      const cut = proxy.cutWhenServerSays(/OK \[APPENDUID \d+ 3:4\]/).then(() => proxy.refuseNext(1000));
+      await assert.rejects(target.deliverBatch('di@corp.example', 'Inbox/XIP', messages), (e: unknown) => {
+        assert.ok(isDeliveryError(e), String(e));
+        assert.equal(e.code, 'TARGET_UNAVAILABLE');
+        assert.match(e.message, /3 connection faults in a row/);
+        assert.deepEqual(
+          e.partial.map((o) => [o.messageId, o.ok]),
+          [
+            [messages[0]!.messageId, true],
+            [messages[1]!.messageId, true],
+          ],
+        );
+        return true;
+      });
+      await cut;
+      proxy.refuseNext(0);
+      // The lost command was stored after all: the folder, asked again, says so.
+      const found = await target.findExisting('di@corp.example', 'Inbox/XIP', messages.map((m) => m.messageId));
+      assert.equal(found.size, 4);
+    } finally {
+      proxy.refuseNext(0);
+      await target.close();
+    }
+  });
+});
+
+describe('IMAP target: a mailbox the server does not have', () => {
+  let dovecot: Dovecot;
+  before(async () => {
+    dovecot = await startDovecot({ users: ['ana@corp.example', 'bo@corp.example'] });
+  });
+  after(async () => {
+    await dovecot?.stop();
+  });
+
+  it('fails the copies for a mailbox absent from the userdb with MAILBOX_NOT_FOUND; the others are delivered', async () => {
+    const target = createImapTarget({ url: `imap://${dovecot.masterUser}@127.0.0.1:${dovecot.port}?starttls=never`, password: dovecot.masterPassword });
+    const messages = testMessages('missing', 3);
+    try {
+      const ana = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
+      const nobody = await target.deliverBatch('nobody@corp.example', 'Inbox/XIP', messages);
+      const bo = await target.deliverBatch('bo@corp.example', 'Inbox/XIP', messages);
+      for (const o of nobody) {
+        assert.equal(o.ok, false);
+        assert.ok(!o.ok && o.code === 'MAILBOX_NOT_FOUND', JSON.stringify(o));
+        assert.match(!o.ok ? o.reason : '', /nobody@corp\.example.*AUTHORIZATIONFAILED/);
+      }
+      await assertExactlyOnce(dovecot, 'ana@corp.example', ana, messages);
+      await assertExactlyOnce(dovecot, 'bo@corp.example', bo, messages);
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe('IMAP target: messages over the server limit', () => {
+  const LIMIT = 4096;
+
+  it('fails a message over the announced APPENDLIMIT up front with MESSAGE_TOO_LARGE; the others are delivered', async () => {
+    const dovecot = await startDovecot({ users: ['ana@corp.example'], appendLimit: LIMIT });
+    const log = commandLog();
+    const target = createImapTarget({ url: `imap://${dovecot.masterUser}@127.0.0.1:${dovecot.port}?starttls=never`, password: dovecot.masterPassword, logger: log.logger });
+    const small = testMessages('limit-small', 4);
+    const big = testMessage({ id: 'limit-big', bodyBytes: LIMIT });
+    const messages = [small[0]!, small[1]!, big, small[2]!, small[3]!];
+    try {
+      const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
+      const failedOnes = outcomes.filter((o) => !o.ok);
+      assert.deepEqual(
+        failedOnes.map((o) => o.messageId),
+        [big.messageId],
+      );
+      assert.ok(!failedOnes[0]!.ok && failedOnes[0]!.code === 'MESSAGE_TOO_LARGE' && /APPENDLIMIT is 4096/.test(failedOnes[0]!.reason));
+      assert.equal(big.opens, 0, 'never sent');
+      const appendLines = log.lines.filter((l) => / APPEND /.test(l));
+      assert.equal(appendLines.length, 1, 'the others still in one command');
+      await assertExactlyOnce(
+        dovecot,
+        'ana@corp.example',
+        outcomes.filter((o) => o.ok),
+        small,
+      );
+    } finally {
+      await target.close();
+      await dovecot.stop();
+    }
+  });
+
+  it('splits a MULTIAPPEND the server refuses ([LIMIT], no APPENDLIMIT announced) so that only the large message fails', async () => {
+    const dovecot = await startDovecot({ users: ['ana@corp.example'], appendLimit: LIMIT, advertiseAppendLimit: false });
+    const target = createImapTarget({ url: `imap://${dovecot.masterUser}@127.0.0.1:${dovecot.port}?starttls=never`, password: dovecot.masterPassword });
+    const small = testMessages('split-small', 9);
+    const big = testMessage({ id: 'split-big', bodyBytes: LIMIT * 2 });
+    const messages = [...small.slice(0, 5), big, ...small.slice(5)];
+    try {
+      const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
+      const bigOutcome = outcomes[5]!;
+      assert.ok(!bigOutcome.ok && bigOutcome.code === 'MESSAGE_TOO_LARGE', JSON.stringify(bigOutcome));
+      assert.match(!bigOutcome.ok ? bigOutcome.reason : '', /\[LIMIT\]/);
+      await assertExactlyOnce(
+        dovecot,
+        'ana@corp.example',
+        outcomes.filter((o) => o.ok),
+        small,
+      );
+    } finally {
+      await target.close();
+      await dovecot.stop();
+    }
+  });
+});
+
+describe('IMAP target: a message whose stream breaks its declared size (in-process fault of the message)', () => {
+  it('fails that message with MESSAGE_INVALID, closes the cut-off command, and delivers the others once', async () => {
+    const dovecot = await startDovecot({ users: ['ana@corp.example'] });
+    const target = createImapTarget({ url: `imap://${dovecot.masterUser}@127.0.0.1:${dovecot.port}?starttls=never`, password: dovecot.masterPassword, retry: FAST_RETRY });
+    const good = testMessages('short', 6);
+    const real = testMessage({ id: 'liar-source' });
+    const short: OutgoingMessage = { messageId: '<liar@xip.test>', size: real.size + 10, internalDate: real.internalDate, open: () => Readable.from([real.bytes]) };
+    const messages = [...good.slice(0, 3), short, ...good.slice(3)];
+    try {
+      const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
+      const bad = outcomes[3]!;
+      assert.ok(!bad.ok && bad.code === 'MESSAGE_INVALID', JSON.stringify(bad));
+      assert.match(!bad.ok ? bad.reason : '', /yielded \d+ octets, \d+ were declared/);
+      await assertExactlyOnce(
+        dovecot,
+        'ana@corp.example',
+        outcomes.filter((o) => o.ok),
+        good,
+      );
+    } finally {
+      await target.close();
+      await dovecot.stop();
+    }
+  });
+});
