@@ -1,0 +1,28 @@
+// The delivery adapters and their port. Wiring (cli/, server/) calls
+// parseTarget once at start-up and createTarget with the result; the core
+// sees only MailboxTarget (port.ts).
+import { createImapTarget, type ImapTargetOptions } from './imap/index.js';
+import { createMaildirTarget, type MaildirTargetOptions } from './maildir/index.js';
+import type { MailboxTarget } from './port.js';
+import type { TargetSpec } from './target-spec.js';
+
+export type { DeliveryOutcome, MailboxTarget, OutgoingMessage } from './port.js';
+export { DELIVERY_CODES, DeliveryError, isDeliveryCode, isDeliveryError, type DeliveryCode } from './errors.js';
+export { parseTarget, IMAP_PASSWORD_ENV, type TargetSpec } from './target-spec.js';
+export { createImapTarget, type ImapTargetOptions } from './imap/index.js';
+export { createMaildirTarget, type MaildirTargetOptions } from './maildir/index.js';
+
+/** Options beyond what `--to` says (TLS material, batch sizes, a logger). */
+export interface TargetExtras {
+  readonly imap?: Omit<ImapTargetOptions, 'url' | 'password'>;
+  readonly maildir?: Omit<MaildirTargetOptions, 'root'>;
+}
+
+export function createTarget(spec: TargetSpec, extras: TargetExtras = {}): MailboxTarget {
+  switch (spec.kind) {
+    case 'maildir':
+      return createMaildirTarget({ ...extras.maildir, root: spec.root });
+    case 'imap':
+      return createImapTarget({ ...extras.imap, url: spec.url, password: spec.password });
+  }
+}

@@ -1,0 +1,39 @@
+// `--to` as the CLI and the server receive it, checked once and frozen
+// (style.md: configuration validated once at start-up). Nothing connects
+// here; createTarget (index.ts) builds the target from the result.
+//
+//   maildir:ROOT                   the embedded default (maildir/)
+//   imap://USER@HOST:PORT          STARTTLS when offered (imap/)
+//   imaps://USER@HOST:PORT         implicit TLS
+//
+// The IMAP password comes from XIP_IMAP_PASSWORD in `env`, never the URL.
+import { resolve } from 'node:path';
+import { XipError } from '../errors.js';
+import { parseImapUrl } from './imap/url.js';
+
+export type TargetSpec =
+  | { readonly kind: 'maildir'; readonly root: string; readonly description: string }
+  | { readonly kind: 'imap'; readonly url: string; readonly password: string; readonly description: string };
+
+export const IMAP_PASSWORD_ENV = 'XIP_IMAP_PASSWORD';
+
+export function parseTarget(spec: string, env: Readonly<Record<string, string | undefined>>): TargetSpec {
+  if (spec.startsWith('maildir:')) {
+    const root = spec.slice('maildir:'.length);
+    if (!root) throw new XipError('USAGE', '--to maildir:ROOT needs a directory');
+    const abs = resolve(root);
+    return Object.freeze({ kind: 'maildir', root: abs, description: `maildir:${abs}` });
+  }
+  if (/^imaps?:/i.test(spec)) {
+    let description: string;
+    try {
+      description = parseImapUrl(spec).description;
+    } catch (e) {
+      throw new XipError('USAGE', `--to ${spec}: ${(e as Error).message}`);
+    }
+    const password = env[IMAP_PASSWORD_ENV];
+    if (!password) throw new XipError('USAGE', `--to ${description} needs the administrative password in ${IMAP_PASSWORD_ENV}`);
+    return Object.freeze({ kind: 'imap', url: spec, password, description });
+  }
+  throw new XipError('USAGE', `--to "${spec}": expected maildir:ROOT, imap://USER@HOST:PORT or imaps://USER@HOST:PORT`);
+}
