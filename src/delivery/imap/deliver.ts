@@ -18,6 +18,7 @@
 import { DeliveryError, failed } from '../errors.js';
 import type { DeliveryOutcome, OutgoingMessage } from '../port.js';
 import { appendOne } from './append.js';
+import { unwritableDate } from './internaldate.js';
 import type { AppendUid } from './appenduid.js';
 import { codeOfRefusal, describe, isRefusal, responseCodeOf } from './faults.js';
 import { multiAppend, SourceFault } from './multiappend.js';
@@ -178,6 +179,10 @@ export async function deliverToMailbox(
           if (uid !== undefined) batch.ok(i, `${validity}:${uid}`);
         }
         batch.inFlight = [];
+      }
+      for (const i of batch.pending()) {
+        const reason = unwritableDate(messages[i]!.internalDate);
+        if (reason) batch.fail(i, 'MESSAGE_INVALID', reason);
       }
       const limit = session.appendLimit;
       if (limit !== undefined) {

@@ -218,19 +218,22 @@ describe('IMAP target: messages over the server limit', () => {
   });
 });
 
-describe('IMAP target: a message whose stream breaks its declared size (in-process fault of the message)', () => {
+describe('IMAP target: a message whose stream breaks its declared size (in-process fault of the message) or whose date is invalid', () => {
   it('fails that message with MESSAGE_INVALID, closes the cut-off command, and delivers the others once', async () => {
     const dovecot = await startDovecot({ users: ['ana@corp.example'] });
     const target = createImapTarget({ url: `imap://${dovecot.masterUser}@127.0.0.1:${dovecot.port}?starttls=never`, password: dovecot.masterPassword, retry: FAST_RETRY });
     const good = testMessages('short', 6);
     const real = testMessage({ id: 'liar-source' });
     const short: OutgoingMessage = { messageId: '<liar@xip.test>', size: real.size + 10, internalDate: real.internalDate, open: () => Readable.from([real.bytes]) };
-    const messages = [...good.slice(0, 3), short, ...good.slice(3)];
+    const undated: OutgoingMessage = { ...real, messageId: '<undated@xip.test>', internalDate: new Date('not a date') };
+    const messages = [...good.slice(0, 3), short, ...good.slice(3), undated];
     try {
       const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
       const bad = outcomes[3]!;
       assert.ok(!bad.ok && bad.code === 'MESSAGE_INVALID', JSON.stringify(bad));
       assert.match(!bad.ok ? bad.reason : '', /yielded \d+ octets, \d+ were declared/);
+      const badDate = outcomes[7]!;
+      assert.ok(!badDate.ok && badDate.code === 'MESSAGE_INVALID' && /not a valid date/.test(badDate.reason), JSON.stringify(badDate));
       await assertExactlyOnce(
         dovecot,
         'ana@corp.example',

@@ -118,6 +118,30 @@ describe('IMAP target against Dovecot', () => {
     }
   });
 
+  it('takes batches for several mailboxes at once, and for one mailbox one after the other, within maxSessions', async () => {
+    const target = createImapTarget({ url: url(), password: dovecot.masterPassword, maxSessions: 1 });
+    const a = testMessages('conc-a', 8);
+    const b = testMessages('conc-b', 8);
+    try {
+      const results = await Promise.all([
+        target.deliverBatch('ana@corp.example', 'Inbox/Conc', a.slice(0, 4)),
+        target.deliverBatch('bo@corp.example', 'Inbox/Conc', b.slice(0, 4)),
+        target.deliverBatch('ana@corp.example', 'Inbox/Conc', a.slice(4)),
+        target.deliverBatch('bo@corp.example', 'Inbox/Conc', b.slice(4)),
+      ]);
+      results.forEach((r) => refsOf(r));
+      for (const [user, messages] of [
+        ['ana@corp.example', a],
+        ['bo@corp.example', b],
+      ] as const) {
+        const stored = await readFolder(dovecot, user, 'INBOX.Conc');
+        assert.deepEqual(stored.map((m) => m.messageId ?? '').sort(), messages.map((m) => m.messageId).sort());
+      }
+    } finally {
+      await target.close();
+    }
+  });
+
   it("logs in with Dovecot's master-user syntax when told to", async () => {
     const log = commandLog();
     const target = createImapTarget({ url: url(), password: dovecot.masterPassword, auth: 'master-user', logger: log.logger });

@@ -11,3 +11,13 @@ export function formatInternalDate(date: Date): string {
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${two(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${year} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 }
+
+/** Why the date cannot be an INTERNALDATE, or undefined when it can. */
+export function unwritableDate(date: Date): string | undefined {
+  try {
+    formatInternalDate(date);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}

@@ -102,7 +102,7 @@ describe('Maildir target on disk', () => {
     await assert.rejects(target.deliverBatch('cy@corp.example', 'Inbox/a.b', [testMessage({ id: 'dot' })]), (e: unknown) => isDeliveryError(e) && e.code === 'FOLDER_INVALID');
   });
 
-  it('fails a message whose stream breaks its declared size with MESSAGE_INVALID, leaves no file for it, and delivers the others', async () => {
+  it('fails a message whose stream breaks its declared size, or whose date is invalid, with MESSAGE_INVALID, leaves no file for it, and delivers the others', async () => {
     const target = createMaildirTarget({ root });
     const good = testMessages('size', 4);
     const real = testMessage({ id: 'size-liar' });
@@ -119,10 +119,11 @@ describe('Maildir target on disk', () => {
           },
         }),
     };
-    const outcomes = await target.deliverBatch('dee@corp.example', 'Inbox/XIP', [good[0]!, tooShort, good[1]!, tooLong, good[2]!, failing, good[3]!]);
+    const undated: OutgoingMessage = { ...good[0]!, messageId: '<size-undated@xip.test>', internalDate: new Date('not a date') };
+    const outcomes = await target.deliverBatch('dee@corp.example', 'Inbox/XIP', [good[0]!, tooShort, good[1]!, tooLong, good[2]!, failing, good[3]!, undated]);
     assert.deepEqual(
       outcomes.map((o) => (o.ok ? 'ok' : o.code)),
-      ['ok', 'MESSAGE_INVALID', 'ok', 'MESSAGE_INVALID', 'ok', 'MESSAGE_INVALID', 'ok'],
+      ['ok', 'MESSAGE_INVALID', 'ok', 'MESSAGE_INVALID', 'ok', 'MESSAGE_INVALID', 'ok', 'MESSAGE_INVALID'],
     );
     assert.match(!outcomes[5]!.ok ? outcomes[5]!.reason : '', /staging file vanished/);
     const folder = join(root, 'dee@corp.example', '.INBOX.XIP');

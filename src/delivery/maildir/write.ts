@@ -110,6 +110,10 @@ export async function writeBatch(
   const runSlice = async (slice: Pending[], concurrency: number): Promise<void> => {
     // 1. write into tmp/ and set the times
     await eachLimited(slice, concurrency, async (p) => {
+      if (Number.isNaN(p.message.internalDate.getTime())) {
+        outcomes[p.index] = failed(p.message.messageId, 'MESSAGE_INVALID', 'internal date is not a valid date');
+        return;
+      }
       try {
         p.fh = await open(p.tmpPath, 'wx', 0o600);
         await copyInto(p.fh, p.message);
