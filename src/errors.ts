@@ -60,9 +60,26 @@ export const TOOL_CODES = {
 } as const;
 
 export type ToolCode = keyof typeof TOOL_CODES;
-export type ErrorCode = XipCode | ItemCode | ToolCode;
 
-export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...TOOL_CODES };
+// The organisation's side of an import (xip-items.md §4): the directory and
+// custom mapping files, the catch-all mailbox, and the ledger that records
+// what was delivered. Faults of the setup, never a verdict on a container.
+export const MAPPING_CODES = {
+  DIRECTORY_INVALID: 'The directory file breaks a rule of xip-items.md §4 (its header, an email address, an alias, a litigationHold value, or an address listed twice); the detail names the line and the rule. Fix the file and import again.',
+  MAPPING_INVALID: 'The custom mapping file breaks a rule (its header, an empty or repeated sourceId, or a mailbox that is not an address or alias of the directory), or the catch-all mailbox is not in the directory; the detail names the line and the rule.',
+} as const;
+
+export type MappingCode = keyof typeof MAPPING_CODES;
+
+export const LEDGER_CODES = {
+  LEDGER_ERROR: 'The ledger database could not be opened, migrated, read or written (a path that cannot be opened, a file that is not a ledger or is corrupt, a full disk, or a schema newer than this version); the detail says which. Nothing was recorded by the failed step: fix the cause and run again.',
+} as const;
+
+export type LedgerCode = keyof typeof LEDGER_CODES;
+
+export type ErrorCode = XipCode | ItemCode | ToolCode | MappingCode | LedgerCode;
+
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES };
 
 export function isXipCode(code: string): code is XipCode {
   return Object.hasOwn(XIP_CODES, code);
