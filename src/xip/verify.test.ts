@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { XipError, type ErrorCode } from '../errors.js';
 import { buildContainer, tempDir, testIdentity, type ContainerSpec } from './test-support/container.js';
-import { verifyFile, type VerifyOptions } from './verify.js';
+import { rename } from 'node:fs/promises';
+import { openForReading, verifyFile, verifyHandle, type VerifyOptions } from './verify.js';
+import { openVerifiedContainer } from './container.js';
 
 let dir: string;
 let n = 0;
@@ -140,5 +142,35 @@ describe('order of the steps', () => {
     await expectCode(await build({ alterData: { 'attachments/q.txt': 'x' } }), 'CERT_UNTRUSTED', { trust: testIdentity('other').trust });
     // Bad mimetype (step 2) and a changed manifest (step 3): step 2 is reported.
     await expectCode(await build({ mimetype: 'x', alterManifest: (x) => x.replace('test', 'tset') }), 'MIMETYPE_INVALID');
+  });
+});
+
+describe('the bytes verified are the bytes read', () => {
+  it('verification goes on reading the file it opened when another is put in its place by name', async () => {
+    const path = await build();
+    const tampered = await build({ alterData: { 'attachments/q.txt': 'quotf' } });
+    const handle = await openForReading(path);
+    try {
+      await rename(tampered, path); // the name now points at a tampered file
+      const { report } = await verifyHandle(handle, { trust: testIdentity().trust });
+      assert.equal(report.entries.length, 3);
+    } finally {
+      await handle.close();
+    }
+    await expectCode(path, 'DIGEST_MISMATCH'); // opened anew, the tampered file is rejected
+  });
+
+  it('a staged container hands out the verified bytes even when the original is replaced afterwards', async () => {
+    const path = await build();
+    const container = await openVerifiedContainer(path, { trust: testIdentity().trust });
+    try {
+      await rename(await build({ alterData: { 'attachments/q.txt': 'quotf' } }), path);
+      const chunks: Buffer[] = [];
+      for await (const chunk of container.openEntry('attachments/q.txt')) chunks.push(chunk as Buffer);
+      assert.equal(Buffer.concat(chunks).toString(), 'quote');
+      assert.equal(container.sha256.length, 64);
+    } finally {
+      await container.close();
+    }
   });
 });

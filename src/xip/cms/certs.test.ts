@@ -54,10 +54,10 @@ describe('parseCertificates', () => {
     assert.equal(root.version, 3);
     assert.deepEqual(root.basicConstraints, { cA: true, pathLen: undefined });
     assert.deepEqual([...(root.keyUsage ?? [])].sort(), ['cRLSign', 'keyCertSign']);
-    assert.ok(root.isSelfIssued);
+    assert.ok(root.isSelfIssued, 'root.isSelfIssued');
     assert.deepEqual([...(signer.keyUsage ?? [])].sort(), ['digitalSignature', 'nonRepudiation']);
     assert.equal(signer.basicConstraints?.cA, false);
-    assert.ok(signer.authorityKeyId && signer.subjectKeyId);
+    assert.ok(signer.authorityKeyId && signer.subjectKeyId, 'signer.authorityKeyId && signer.subjectKeyId');
     assert.deepEqual(tsaCert.extKeyUsage, ['1.3.6.1.5.5.7.3.8']);
     assert.equal(signer.publicKey?.asymmetricKeyType, 'ec');
   });

@@ -116,7 +116,7 @@ describe('signManifest writes CAdES-B signatures that openssl verifies (§6 reci
     await opensslVerifies(der);
     const sig = parseSignature(der);
     assert.deepEqual(stamped, sig.signatureValue);
-    assert.ok(sig.timestampToken);
+    assert.ok(sig.timestampToken, 'sig.timestampToken');
     const tokenPath = join(dir, 'token.tst');
     await writeFile(tokenPath, sig.timestampToken);
     const dataPath = join(dir, 'sigvalue.bin');

@@ -90,7 +90,7 @@ describe('SIGNATURE_INVALID at verification', () => {
     const der = Buffer.from(await opensslSign(signer('p256')));
     // signingTime: OID 1.2.840.113549.1.9.5, SET, UTCTime "YYMMDDHHMMSSZ"; change the last seconds digit.
     const at = der.indexOf(Buffer.from('06092a864886f70d010905310f170d', 'hex'));
-    assert.ok(at > 0);
+    assert.ok(at > 0, 'at > 0');
     const digit = at + 15 + 11;
     der[digit] = 0x30 + (((der[digit] as number) - 0x30 + 1) % 10);
     const sig = parseSignature(der);

@@ -52,7 +52,7 @@ before(async () => {
 describe('a time-stamp that verifies gives the validation time', () => {
   it("genTime, with the TSA's certificate and chain reported", async () => {
     const sig = parseSignature(await sign(signer(), (v) => tsa.timestamp(v)));
-    assert.ok(sig.timestampToken);
+    assert.ok(sig.timestampToken, 'sig.timestampToken');
     const r = verifyTrust(sig, { trust: [root] });
     assert.equal(r.validationTimeSource, 'timestamp');
     assert.ok(Math.abs(r.validationTime.getTime() - Date.now()) < 120_000, `genTime ${r.validationTime.toISOString()} is about now`);
@@ -106,7 +106,7 @@ describe('TIMESTAMP_INVALID', () => {
     const token = Buffer.from(other.timestampToken as Buffer);
     // The TSTInfo's genTime: GeneralizedTime "YYYYMMDDHHMMSSZ" (tag 0x18); change its last seconds digit.
     const at = token.indexOf(Buffer.from([0x18, 0x0f]));
-    assert.ok(at > 0);
+    assert.ok(at > 0, 'at > 0');
     const digit = at + 2 + 13;
     token[digit] = 0x30 + (((token[digit] as number) - 0x30 + 1) % 10);
     assertCode(() => verifyTimestampToken(token, other.signatureValue, { trust: [root] }), 'TIMESTAMP_INVALID', /messageDigest/);

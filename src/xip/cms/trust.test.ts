@@ -143,7 +143,7 @@ describe('CRLs', () => {
   it('not revoked at a validation time before the revocation date', async () => {
     const sig = await signedBy(revoked);
     const at = new Date(now - 3600_000);
-    assert.ok(at < (crl[0]?.entries[0]?.revocationDate as Date));
+    assert.ok(at < (crl[0]?.entries[0]?.revocationDate as Date), 'at < (crl[0]?.entries[0]?.revocationDate as Date)');
     assert.equal(verifyTrust(sig, { trust: [root], crls: crl, at }).chain.length, 3);
   });
   it('other certificates are not affected, and DER CRLs read the same', async () => {
