@@ -97,7 +97,15 @@ export interface Dovecot {
   readonly pid: number;
   /** Runs Dovecot's doveadm against this instance as the run user; rejects on a non-zero exit. */
   doveadm(args: readonly string[]): Promise<{ stdout: string; stderr: string }>;
-  /** The command line that runs doveadm against this instance, for a shell or a bench. */
+  /**
+   * The command line that runs doveadm against this instance, for a shell or
+   * a bench, e.g. importing a Maildir tree written by the Maildir target:
+   * doveadmCommand(['import', '-u', USER, '-s', `maildir:${src}/${USER}`, '', 'mailbox', 'INBOX.XIP', 'all']).
+   * Mind that doveadm import from a maildir on the same file system copies by
+   * hard link (maildir_copy_with_hardlinks = yes, Dovecot's default), no bytes
+   * and no fsync: for a yardstick that copies like a delivery does, start with
+   * extraConfig 'maildir_copy_with_hardlinks = no'.
+   */
   doveadmCommand(args: readonly string[]): string[];
   /** Gives a tree written by this process (as root) to the run user, so that Dovecot can read and update it. */
   adopt(path: string): Promise<void>;

@@ -129,44 +129,58 @@ export async function multiAppend(
   };
 
   let pumping: Promise<void> | undefined;
-  let pumpFault: SourceFault | undefined;
+  let pumpDone = false;
+  let pumpError: unknown;
   const first = messages[0]!;
   const command = `APPEND ${quoted(encodePath(conn.client, path))} ${literalHead(first, nonSync(first))}`;
   const onClose = (): void => abort.abort(); // a write would wait for a 'drain' that never comes
   conn.client.once('close', onClose);
   let result: ExecResult | undefined;
   let refusal: unknown;
+  let refusedInsteadOfPlus = false;
   try {
     result = await conn.exec(command, false, {
       onPlusTag,
       onSend: () => {
-        pumping = pump().catch((e: unknown) => {
-          if (e instanceof SourceFault) {
-            pumpFault = e;
-            conn.client.close(); // the literal cannot be finished; the command dies with the connection
-          } else if (!(e instanceof Aborted)) {
-            throw e;
-          }
-        });
+        pumping = pump().then(
+          () => {
+            pumpDone = true;
+          },
+          (e: unknown) => {
+            if (e instanceof Aborted) return;
+            // The command cannot be finished (a message's stream broke its size,
+            // or worse): it dies with the connection, and the server discards it.
+            pumpError = e;
+            conn.client.close();
+          },
+        );
       },
       comment: `MULTIAPPEND of ${messages.length} message(s)`,
     });
   } catch (e) {
     refusal = e;
     // A refusal of a synchronizing literal comes instead of its "+": stop
-    // waiting for it. Non-synchronizing literals already announced must still
-    // be sent in full, as the server reads (and drops) them to find the end
-    // of the command; a lost connection stops everything (onClose).
+    // waiting, the command is over and the session in step. Non-synchronizing
+    // literals already announced are still sent in full, as the server reads
+    // (and drops) them to find the end of the command. A lost connection
+    // stops everything (onClose).
     refused = true;
-    if (plusWaiter) abort.abort();
+    if (plusWaiter) {
+      refusedInsteadOfPlus = true;
+      abort.abort();
+    }
   }
   try {
     if (pumping) await pumping;
   } finally {
     conn.client.off('close', onClose);
   }
-  if (pumpFault) throw pumpFault;
-  if (refusal !== undefined) throw refusal;
+  if (pumpError !== undefined) throw pumpError;
+  if (refusal !== undefined) {
+    // Stopped anywhere but at a refused "+", the session may be out of step: do not reuse it.
+    if (pumping && !pumpDone && !refusedInsteadOfPlus) conn.client.close();
+    throw refusal;
+  }
   const response = result!.response;
   result!.next();
   return appendUidOf(response, messages.length);
