@@ -10,7 +10,7 @@ describe('parseTarget (--to)', () => {
   it('takes maildir:ROOT as an absolute directory', () => {
     const spec = parseTarget('maildir:/srv/mail', {});
     assert.deepEqual(spec, { kind: 'maildir', root: '/srv/mail', description: 'maildir:/srv/mail' });
-    assert.ok(Object.isFrozen(spec));
+    assert.ok(Object.isFrozen(spec), 'frozen');
     assert.equal(parseTarget('maildir:rel/dir', {}).kind, 'maildir');
     assert.throws(() => parseTarget('maildir:', {}), usage);
   });
@@ -18,7 +18,7 @@ describe('parseTarget (--to)', () => {
   it('takes imap:// and imaps:// with the password from XIP_IMAP_PASSWORD, never from the URL', () => {
     const spec = parseTarget('imaps://admin%40corp.example@mail.corp.example:993', { XIP_IMAP_PASSWORD: 's3cret' });
     assert.equal(spec.kind, 'imap');
-    assert.ok(spec.kind === 'imap' && spec.password === 's3cret');
+    assert.ok(spec.kind === 'imap' && spec.password === 's3cret', 'the password from the environment');
     assert.doesNotMatch(spec.description, /s3cret/);
     assert.throws(() => parseTarget('imap://admin@mail.corp.example', {}), (e: unknown) => usage(e) && /XIP_IMAP_PASSWORD/.test((e as Error).message));
     assert.throws(() => parseTarget('imap://admin:pw@mail.corp.example', { XIP_IMAP_PASSWORD: 'x' }), (e: unknown) => usage(e) && /XIP_IMAP_PASSWORD instead/.test((e as Error).message));

@@ -19,7 +19,7 @@ it('starts Dovecot unprivileged on 127.0.0.1, answers doveadm, and stops it by P
   let stopped = false;
   try {
     assert.equal(dovecot.host, '127.0.0.1');
-    assert.ok(alive(dovecot.pid));
+    assert.ok(alive(dovecot.pid), 'the master runs');
     const status = await readFile(`/proc/${dovecot.pid}/status`, 'utf8');
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
     assert.notEqual(uid, 0, 'the master does not run as root');

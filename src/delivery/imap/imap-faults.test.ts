@@ -178,7 +178,7 @@ describe('IMAP target: messages over the server limit', () => {
         failedOnes.map((o) => o.messageId),
         [big.messageId],
       );
-      assert.ok(!failedOnes[0]!.ok && failedOnes[0]!.code === 'MESSAGE_TOO_LARGE' && /APPENDLIMIT is 4096/.test(failedOnes[0]!.reason));
+      assert.ok(!failedOnes[0]!.ok && failedOnes[0]!.code === 'MESSAGE_TOO_LARGE' && /APPENDLIMIT is 4096/.test(failedOnes[0]!.reason), JSON.stringify(failedOnes[0]));
       assert.equal(big.opens, 0, 'never sent');
       const appendLines = log.lines.filter((l) => / APPEND /.test(l));
       assert.equal(appendLines.length, 1, 'the others still in one command');

@@ -63,7 +63,7 @@ describe('IMAP target against Dovecot', () => {
       const lines = appends(log.lines);
       assert.equal(lines.length, 1, `one APPEND command for the batch, got:\n${lines.join('\n')}`);
       assert.match(lines[0]!, /^\S+ APPEND "INBOX\.XIP" \(\\Seen\) "22-Nov-2026 13:03:11 \+0000" \{\d+\+\}$/);
-      assert.ok(log.lines.some((l) => /CREATE INBOX\.XIP/.test(l)));
+      assert.ok(log.lines.some((l) => /CREATE INBOX\.XIP/.test(l)), 'the folder was created');
 
       const { paths } = await listFolders(dovecot, 'ana@corp.example');
       assert.deepEqual(paths, ['INBOX', 'INBOX.XIP']);
@@ -147,7 +147,7 @@ describe('IMAP target against Dovecot', () => {
     const target = createImapTarget({ url: url(), password: dovecot.masterPassword, auth: 'master-user', logger: log.logger });
     try {
       refsOf(await target.deliverBatch('di@corp.example', 'Inbox/Master', [testMessage({ id: 'master-1' })]));
-      assert.ok(log.lines.some((l) => /LOGIN "di@corp\.example\*xip-admin"/.test(l)));
+      assert.ok(log.lines.some((l) => /LOGIN "di@corp\.example\*xip-admin"/.test(l)), log.lines.join('\n'));
       assert.equal((await readFolder(dovecot, 'di@corp.example', 'INBOX.Master')).length, 1);
     } finally {
       await target.close();
@@ -193,7 +193,7 @@ describe('IMAP target against a Dovecot without MULTIAPPEND or LITERAL+', () => 
         stored.map((m) => m.ref),
         refs,
       );
-      assert.ok(stored.every((m, i) => m.flags.has('\\Seen') && m.internalDate.getTime() === messages[i]!.internalDate.getTime()));
+      assert.ok(stored.every((m, i) => m.flags.has('\\Seen') && m.internalDate.getTime() === messages[i]!.internalDate.getTime()), 'seen, with their internal dates');
     } finally {
       await target.close();
       await dovecot.stop();
@@ -215,7 +215,7 @@ describe('IMAP target against a Dovecot without MULTIAPPEND or LITERAL+', () => 
         stored.map((m) => m.ref),
         refs,
       );
-      assert.ok(stored.every((m, i) => m.source.equals(messages[i]!.bytes)));
+      assert.ok(stored.every((m, i) => m.source.equals(messages[i]!.bytes)), 'stored byte for byte');
     } finally {
       await target.close();
       await dovecot.stop();

@@ -24,7 +24,7 @@ describe('Maildir target read back through Dovecot', () => {
     const target = createMaildirTarget({ root: dovecot.mailRoot });
     const messages = testMessages('served', 25, new Date('2026-11-22T14:03:11+01:00'), 300);
     const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
-    assert.ok(outcomes.every((o) => o.ok));
+    assert.ok(outcomes.every((o) => o.ok), JSON.stringify(outcomes.filter((o) => !o.ok)));
     await dovecot.adopt(dovecot.mailRoot); // written as root here; Dovecot runs as its own user
 
     const { paths, delimiter } = await listFolders(dovecot, 'ana@corp.example');
@@ -38,7 +38,7 @@ describe('Maildir target read back through Dovecot', () => {
       assert.ok(s, `${m.messageId} is served`);
       assert.ok(s.source.equals(m.bytes), 'byte for byte');
       assert.equal(s.size, m.size, 'RFC822.SIZE is the S= size');
-      assert.ok(s.flags.has('\\Seen'));
+      assert.ok(s.flags.has('\\Seen'), `${m.messageId} is seen`);
       assert.equal(s.internalDate.getTime(), m.internalDate.getTime());
     }
     assert.doesNotMatch(await dovecot.log(), /Error|Panic|Fatal|Warning/, 'Dovecot found nothing wrong with the tree');
@@ -81,8 +81,8 @@ describe('Maildir target read back through Dovecot', () => {
       stored.map((m) => m.messageId ?? '').sort(),
       messages.map((m) => m.messageId).sort(),
     );
-    assert.ok(stored.every((s) => s.flags.has('\\Seen')));
+    assert.ok(stored.every((s) => s.flags.has('\\Seen')), 'imported as seen');
     const dates = new Map<string | undefined, number>(messages.map((m) => [m.messageId, m.internalDate.getTime()]));
-    assert.ok(stored.every((s) => s.internalDate.getTime() === dates.get(s.messageId)));
+    assert.ok(stored.every((s) => s.internalDate.getTime() === dates.get(s.messageId)), 'imported with their internal dates');
   });
 });

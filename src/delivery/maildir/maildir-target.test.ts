@@ -79,7 +79,7 @@ describe('Maildir target on disk', () => {
       assert.equal(Number(parts[5]), messages[i]!.size, 'S= is the exact size');
       assert.equal(Number(parts[3]), process.pid);
       const path = join(folder, 'cur', name);
-      assert.ok((await readFile(path)).equals(messages[i]!.bytes));
+      assert.ok((await readFile(path)).equals(messages[i]!.bytes), 'byte for byte');
       const st = await stat(path);
       assert.equal(st.mtime.getTime(), messages[i]!.internalDate.getTime());
       assert.equal(st.mode & 0o777, 0o600);
