@@ -42,10 +42,26 @@ export const ITEM_CODES = {
   ITEM_ATTACHMENT_MISSING: 'An attachment path of an item names no entry of the container, so the attachment cannot be imported.',
   ITEM_TOO_LARGE: 'An item (a .json entry, an .ndjson line or an .eml header block) is larger than the maxItemBytes limit; raise the limit if the host has the memory.',
   XIP_JSON_INVALID: 'The xip.json entry is not a JSON object with a string "source"; the source name, and so every Message-ID, cannot be derived from it.',
+  ITEM_UNMAPPED: 'No participant of the item maps to a mailbox of the directory and no catch-all mailbox is set, so the item is not archived; add the users to the directory or a custom mapping, or name a catch-all mailbox.',
   ATTACHMENT_SIZE_MISMATCH: 'An entry yielded a different number of bytes than the container declared for it; the container reader is faulty, and the message was not completed.',
 } as const;
 
 export type ItemCode = keyof typeof ITEM_CODES;
+
+// Verdicts on one copy of one message delivered into a mailbox (a failed
+// delivery outcome), or on a target as a whole when a DeliveryError is thrown.
+export const DELIVERY_CODES = {
+  MAILBOX_NOT_FOUND: 'The mailbox does not exist on the target, or the administrative identity may not act for it; add it to the mail server (or fix the directory) and import again.',
+  FOLDER_INVALID: 'The folder name cannot be used on this target (empty, or a part is empty, ".", "..", starts with "~", or holds the hierarchy separator or a control character); choose another folder name.',
+  MESSAGE_TOO_LARGE: "The message is larger than the target accepts (the server's APPENDLIMIT, or its maximum message size); raise the server's limit if the message should be kept, and import again.",
+  MESSAGE_INVALID: 'The message could not be produced as declared (its byte stream failed, or yielded another size than declared); this is a fault of the connector or its staging area, not of the target: report it with the run log.',
+  STORAGE_FULL: "The target's storage or the mailbox's quota is full; free space or raise the quota, and import again: the copies that failed are retried.",
+  TARGET_AUTH_FAILED: 'The target refused the administrative identity: check the user in --to and XIP_IMAP_PASSWORD, and that this identity may act for other mailboxes (SASL authorization or a Dovecot master user).',
+  TARGET_UNAVAILABLE: 'The target could not be reached or kept failing after retries (network, server down, or a directory that cannot be written); fix the cause and run the import again: what was delivered is not delivered twice.',
+  TARGET_REJECTED: 'The target refused the message for a reason it gave (quoted in the detail); check the server log for that mailbox.',
+} as const;
+
+export type DeliveryCode = keyof typeof DELIVERY_CODES;
 
 // Codes of this project beyond the spec's: usage and environment problems,
 // never a verdict on a container.
@@ -77,9 +93,9 @@ export const LEDGER_CODES = {
 
 export type LedgerCode = keyof typeof LEDGER_CODES;
 
-export type ErrorCode = XipCode | ItemCode | ToolCode | MappingCode | LedgerCode;
+export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode;
 
-export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES };
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES };
 
 export function isXipCode(code: string): code is XipCode {
   return Object.hasOwn(XIP_CODES, code);
@@ -87,6 +103,10 @@ export function isXipCode(code: string): code is XipCode {
 
 export function isItemCode(code: string): code is ItemCode {
   return Object.hasOwn(ITEM_CODES, code);
+}
+
+export function isDeliveryCode(code: string): code is DeliveryCode {
+  return Object.hasOwn(DELIVERY_CODES, code);
 }
 
 /** An error with a stable code. `detail` says what was found; `entry` names the entry at fault. */
