@@ -1,0 +1,36 @@
+// The ledger's migrations, in code (no directory read at run time, so they
+// ship inside the build). Names sort in the order they apply; a published
+// migration never changes: a change to the schema is a new one.
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { XipError } from '../../errors.js';
+import * as m0001 from './0001_initial.js';
+import * as m0002 from './0002_items_by_container.js';
+
+export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_initial': m0001,
+  '0002_items_by_container': m0002,
+});
+
+export const LATEST_MIGRATION = Object.keys(LEDGER_MIGRATIONS).sort().at(-1) as string;
+
+export function migrationProvider(migrations: Readonly<Record<string, Migration>> = LEDGER_MIGRATIONS): MigrationProvider {
+  return { getMigrations: async () => ({ ...migrations }) };
+}
+
+/**
+ * Brings the ledger to `target` (the latest by default). Throws LEDGER_ERROR
+ * when a migration fails (it is rolled back whole where the dialect runs DDL
+ * in transactions) or the ledger was written by a newer version.
+ */
+export async function migrateLedger(db: Kysely<unknown>, target: string = LATEST_MIGRATION): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider() });
+  const { error, results } = target === LATEST_MIGRATION ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
+  if (error === undefined) return;
+  const message = error instanceof Error ? error.message : String(error);
+  const missing = /previously executed migration (\S+) is missing/.exec(message);
+  if (missing) {
+    throw new XipError('LEDGER_ERROR', `the ledger has migration ${missing[1]}, which this version does not know: it was written by a newer xip-connector`, { cause: error });
+  }
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  throw new XipError('LEDGER_ERROR', `migrating the ledger${failed ? ` (${failed})` : ''} failed: ${message}`, { cause: error });
+}
