@@ -6,12 +6,13 @@ import { registerConvert } from './convert.js';
 import { registerDemo } from './demo.js';
 import { EXIT_USAGE } from './exit.js';
 import { registerExtract } from './extract.js';
+import { registerImport } from './import.js';
 import { registerInspect } from './inspect.js';
 import { processOutput, type Output } from './io.js';
 import { registerPack } from './pack.js';
 import { registerVerify } from './verify.js';
 
-export async function main(argv: readonly string[], io: Output = processOutput): Promise<number> {
+export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = code;
@@ -28,6 +29,7 @@ export async function main(argv: readonly string[], io: Output = processOutput):
   registerExtract(program, io, setExit);
   registerInspect(program, io, setExit);
   registerConvert(program, io, setExit);
+  registerImport(program, io, setExit, env);
   registerDemo(program, io, setExit);
   try {
     await program.parseAsync([...argv]);

@@ -1,0 +1,104 @@
+// xip import FILE … --trust PEM … --directory users.csv --to TARGET
+//   [--mapping map.csv] [--folder NAME] [--catch-all ADDRESS] [--hold-only]
+//   [--state FILE] [--json]
+// Wiring happens here, once: the configuration is read and checked, the
+// adapters (target, ledger) are built, and the core's runImport gets them.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { runImport, type CrashPoint } from '../connector/import-run.js';
+import { formatRunLog } from '../connector/run-log.js';
+import { createTarget, parseTarget } from '../delivery/index.js';
+import { XipError } from '../errors.js';
+import { openSqliteLedger } from '../ledger/sqlite.js';
+import { loadDirectory, loadMapping, mappingOptions } from '../mapping/index.js';
+import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
+import type { Output, SetExit } from './io.js';
+import { addTrustOptions } from './options.js';
+import { loadTrust, type TrustFlags } from './trust-options.js';
+
+interface ImportFlags extends TrustFlags {
+  directory: string;
+  to: string;
+  mapping?: string;
+  folder: string;
+  catchAll?: string;
+  holdOnly?: boolean;
+  state: string;
+  connector: string;
+  staging?: string;
+  batchSize?: string;
+  json?: boolean;
+}
+
+/** Environment variable for crash tests only: `after-item:N`, `after-pending:N` or `after-deliver:N`. */
+export const CRASH_ENV = 'XIP_TEST_CRASH';
+
+function crashPoint(value: string | undefined): CrashPoint | undefined {
+  if (!value) return undefined;
+  const m = /^(after-item|after-pending|after-deliver):(\d+)$/.exec(value);
+  if (!m) throw new XipError('USAGE', `${CRASH_ENV}="${value}": expected after-item:N, after-pending:N or after-deliver:N`);
+  return { at: m[1] as CrashPoint['at'], n: Number(m[2]) };
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new XipError('IO_ERROR', `cannot read the ${what} ${path}: ${err.code ?? err.message}`, { cause: e });
+  }
+}
+
+export function registerImport(program: Command, io: Output, setExit: SetExit, env: NodeJS.ProcessEnv): void {
+  addTrustOptions(
+    program
+      .command('import')
+      .argument('<files...>', 'XIP files')
+      .requiredOption('--directory <csv>', 'the organisation directory: email,name,aliases,litigationHold')
+      .requiredOption('--to <target>', 'maildir:ROOT, imap://USER@HOST:PORT or imaps://USER@HOST:PORT (password in XIP_IMAP_PASSWORD)')
+      .option('--mapping <csv>', 'custom mapping of source user ids: sourceId,mailbox')
+      .option('--folder <name>', 'the folder each copy goes into', 'Inbox/XIP')
+      .option('--catch-all <address>', 'the mailbox that receives items mapping to nobody')
+      .option('--hold-only', 'import only into mailboxes on litigation hold')
+      .option('--state <file>', 'the ledger (SQLite)', './xip-state.db')
+      .option('--connector <name>', 'the source name when neither the manifest nor xip.json names one', 'xip')
+      .option('--staging <dir>', 'where containers are copied and verified (default: the system temporary directory)')
+      .option('--batch-size <n>', 'copies sent to one mailbox in one batch', '200')
+      .description('verify, convert and deliver every item into the mailboxes of its participants, exactly once'),
+  )
+    .option('--json', "print the run's log as one JSON object")
+    .action(async (files: string[], flags: ImportFlags) => {
+      setExit(
+        await runAction(io, flags.json, async () => {
+          const { trust, crls, at, limits } = await loadTrust(flags);
+          if (!/^[1-9]\d{0,5}$/.test(flags.batchSize ?? '')) throw new XipError('USAGE', `--batch-size must be a whole number from 1, got "${flags.batchSize}"`);
+          const directory = loadDirectory(await readText(flags.directory, 'directory'), flags.directory);
+          const mapping = flags.mapping ? loadMapping(await readText(flags.mapping, 'mapping'), flags.mapping, directory) : undefined;
+          const options = mappingOptions({ directory, mapping, catchAll: flags.catchAll, holdOnly: flags.holdOnly ?? false });
+          const crash = crashPoint(env[CRASH_ENV]);
+          const target = createTarget(parseTarget(flags.to, env));
+          const ledger = await openSqliteLedger(flags.state);
+          try {
+            const log = await runImport({
+              files,
+              verify: { trust, crls, limits, ...(at ? { at } : {}), ...(flags.staging ? { stagingDir: flags.staging } : {}) },
+              mapping: options,
+              folder: flags.folder,
+              target,
+              ledger,
+              connectorName: flags.connector,
+              command: `xip import ${files.join(' ')} --to ${target.description}`,
+              batchSize: Number(flags.batchSize),
+              ...(crash ? { crash } : {}),
+            });
+            io.out(flags.json ? JSON.stringify(log) : formatRunLog(log));
+            const ok = log.failed === 0 && log.containers.every((c) => c.ok);
+            return ok ? EXIT_OK : EXIT_REJECTED;
+          } finally {
+            await target.close();
+            await ledger.close();
+          }
+        }),
+      );
+    });
+}
