@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
 import { ROOT, runXip, XIP_BIN } from './support/cli.js';
 import { startDovecot, type Dovecot } from './support/dovecot.js';
+import { startFaultProxy } from './support/fault-proxy.js';
 import { listFolders, readFolder } from './support/imap-read.js';
 
 const USERS = ['ana@corp.example', 'bo@corp.example', 'cy@corp.example', 'archive@corp.example'];
@@ -258,4 +259,58 @@ describe('exactly once across crashes', () => {
       const n = count(root);
       return n > 60 && n % 50 !== 0;
     }));
+});
+
+describe('faults during xip import over IMAP', () => {
+  const env = () => ({ XIP_IMAP_PASSWORD: dovecot.masterPassword });
+
+  it('a connection lost in the middle of a MULTIAPPEND is retried and the run resumes: every copy once', async () => {
+    const proxy = await startFaultProxy({ host: dovecot.host, port: dovecot.port });
+    try {
+      const c = await buildContainer(join(dir, 'lost.xip'), { data: { 'items/a.ndjson': chat(80, 'lost') } });
+      // The server has stored the messages; the client never hears the tagged OK.
+      void proxy.cutWhenServerSays(/OK \[APPENDUID /);
+      const r = await xipImport([c, '--to', `imap://xip-admin@127.0.0.1:${proxy.port}`, '--state', join(dir, 'lost.db'), '--folder', 'Lost', '--batch-size', '40'], env());
+      assert.equal(r.code, 0, JSON.stringify(r.log).slice(0, 2000));
+      assert.equal(proxy.cuts, 1, 'the proxy cut one connection');
+      assert.equal((r.log.imported as number) + (r.log.skippedDuplicates as number), 160);
+      for (const user of ['ana@corp.example', 'bo@corp.example']) {
+        const { paths } = await listFolders(dovecot, user);
+        assertOnce((await readFolder(dovecot, user, paths.find((p) => p === 'Lost')!)).map((m) => m.messageId ?? '?'), 80, user);
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('killed after a batch was appended, before the ledger recorded it: the restart asks the server (UID SEARCH) and sends only the rest', async () => {
+    const c = await buildContainer(join(dir, 'imap-crash.xip'), { data: { 'items/a.ndjson': chat(60, 'imap-crash') } });
+    const state = join(dir, 'imap-crash.db');
+    const args = [XIP_BIN, 'import', c, '--trust', trust, '--directory', directory, '--to', `imap://xip-admin@127.0.0.1:${dovecot.port}`, '--state', state, '--folder', 'Crash', '--batch-size', '25'];
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env(), XIP_TEST_CRASH: 'after-deliver:2' }, stdio: 'ignore' });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, sig) => resolve(sig)));
+    assert.equal(signal, 'SIGKILL');
+    const r = await xipImport([c, '--to', `imap://xip-admin@127.0.0.1:${dovecot.port}`, '--state', state, '--folder', 'Crash'], env());
+    assert.equal(r.code, 0, JSON.stringify(r.log).slice(0, 2000));
+    assert.equal((r.log.imported as number) + (r.log.skippedDuplicates as number), 120);
+    assert.ok((r.log.skippedDuplicates as number) >= 50, `the two batches sent before the crash were found: ${String(r.log.skippedDuplicates)}`);
+    for (const user of ['ana@corp.example', 'bo@corp.example']) {
+      assertOnce((await readFolder(dovecot, user, 'Crash')).map((m) => m.messageId ?? '?'), 60, user);
+    }
+  });
+
+  it("a message over the server's APPENDLIMIT fails alone with MESSAGE_TOO_LARGE; the others are delivered", async () => {
+    const limited = await startDovecot({ users: USERS, masterUser: 'xip-admin', appendLimit: 20_000 });
+    try {
+      const big = { ...item(1, { id: 'big', from: { email: 'ana@corp.example' } }), attachments: [{ path: 'attachments/big.bin' }] };
+      const small = item(2, { id: 'small', from: { email: 'ana@corp.example' } });
+      const c = await buildContainer(join(dir, 'limit.xip'), { data: { 'items/a.ndjson': ndjson([big, small]), 'attachments/big.bin': Buffer.alloc(40_000, 7) } });
+      const r = await xipImport([c, '--to', `imap://xip-admin@127.0.0.1:${limited.port}`, '--state', join(dir, 'limit.db')], { XIP_IMAP_PASSWORD: limited.masterPassword });
+      assert.equal(r.code, 1);
+      assert.equal(r.log.imported, 1);
+      assert.deepEqual(r.log.failures.map((f) => [f.itemId, f.mailbox, f.code]), [['big', 'ana@corp.example', 'MESSAGE_TOO_LARGE']]);
+    } finally {
+      await limited.stop();
+    }
+  });
 });
