@@ -5,7 +5,7 @@
 // rate as a ratio of doveadm's, and the import process's peak memory.
 // XIP_BENCH_ITEMS changes the item count.
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,7 +67,11 @@ try {
   if (md.code !== 0 || mdLog.imported !== COPIES) throw new Error(`maildir import: exit ${md.code}, ${md.output.slice(0, 500)}`);
 
   // 2. IMAP into a fresh Dovecot; doveadm import into the same Dovecot afterwards.
-  const dovecot = await startDovecot({ users: USERS, masterUser: 'xip-admin', mailRoot: join(dir, 'dovecot-mail'), extraConfig: 'maildir_copy_with_hardlinks = no' });
+  chmodSync(dir, 0o755); // Dovecot runs as its own unprivileged user
+  const dovecotMail = join(dir, 'dovecot-mail');
+  mkdirSync(dovecotMail);
+  const dovecot = await startDovecot({ users: USERS, masterUser: 'xip-admin', mailRoot: dovecotMail, extraConfig: 'maildir_copy_with_hardlinks = no' });
+  await dovecot.adopt(dovecotMail);
   try {
     const im = await xip(['import', xipFile, ...common, '--to', `imap://xip-admin@127.0.0.1:${dovecot.port}`, '--state', join(dir, 'imap.db')], { XIP_IMAP_PASSWORD: dovecot.masterPassword });
     const imLog = JSON.parse(im.output) as { imported: number };

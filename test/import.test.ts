@@ -255,10 +255,8 @@ describe('exactly once across crashes', () => {
   it('killed after a batch was marked pending, before it was sent', () => crashThenResume('after-pending', 'after-pending:2'));
   it('killed after a batch was delivered, before the ledger recorded it', () => crashThenResume('after-deliver', 'after-deliver:2'));
   it('killed from outside while a batch is being written', () =>
-    crashThenResume('inside-batch', null, (root) => {
-      const n = count(root);
-      return n > 60 && n % 50 !== 0;
-    }));
+    // Batches are 50 copies: the first files of the first batches are on disk, the rest not yet.
+    crashThenResume('inside-batch', null, (root) => count(root) >= 10));
 });
 
 describe('faults during xip import over IMAP', () => {

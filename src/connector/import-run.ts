@@ -7,9 +7,13 @@
 //   3. after the target says the batch is durable they are marked delivered.
 // A crash between 2 and 3 leaves pending copies; the next run asks the target
 // which of them arrived (findExisting) and sends only the rest. When the ledger
-// has never delivered into a mailbox's folder (a new or lost ledger), the
-// target is asked about every copy for that folder during the run, so a lost
-// ledger never causes a duplicate either.
+// has never delivered into a mailbox's folder (a new or lost ledger), the run
+// first lists what that folder holds (listExisting, one pass), so a lost
+// ledger never causes a duplicate either: whatever is in the folder is either
+// in that listing or was delivered by this run and recorded.
+//
+// Batches for different mailboxes are sent concurrently (at most
+// `concurrency` at a time); those for one mailbox go one after another.
 import type { Ledger, CopyKey } from '../ledger/port.js';
 import type { DeliveryOutcome, MailboxTarget, OutgoingMessage } from '../delivery/port.js';
 import { isDeliveryError } from '../delivery/errors.js';
@@ -42,6 +46,8 @@ export interface ImportOptions {
   readonly batchSize?: number;
   /** Copies held in memory across all mailboxes before the largest queue is sent. */
   readonly maxQueued?: number;
+  /** Batches in flight at once, each for another mailbox. */
+  readonly concurrency?: number;
   readonly crash?: CrashPoint;
   readonly now?: () => Date;
 }
@@ -63,6 +69,7 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
   const { ledger, target, folder } = options;
   const batchSize = options.batchSize ?? 200;
   const maxQueued = options.maxQueued ?? 2000;
+  const concurrency = options.concurrency ?? 4;
   const now = options.now ?? (() => new Date());
   const log = new RunLog();
   const runId = await ledger.startRun({ startedAt: now(), command: options.command });
@@ -71,38 +78,89 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
   let queued = 0;
   let batches = 0;
   let itemsRead = 0;
-  /** Mailboxes whose folder the ledger had never delivered into when this run first met them. */
-  const askTarget = new Map<string, boolean>();
+  /**
+   * Per mailbox, when this run first met it: null when the ledger has delivered
+   * into its folder before (the ledger is the truth), else what the folder held.
+   */
+  const listings = new Map<string, Map<string, string> | null>();
+  const inFlight = new Set<Promise<void>>();
+  const chains = new Map<string, Promise<void>>();
 
   const outgoing = (m: MessageSource): OutgoingMessage => ({ messageId: m.messageId, size: m.size, internalDate: m.sentAt, open: () => m.open() });
 
+  /** The first error of a batch sent in the background, rethrown by the next flush or drain. */
+  let failure: { error: unknown } | undefined;
+  const rethrow = (): void => {
+    if (failure) throw failure.error;
+  };
+
+  /** Takes the mailbox's queue and sends it after the mailbox's previous batch, within the concurrency limit. */
   const flush = async (mailbox: string): Promise<void> => {
     const copies = queues.get(mailbox);
     if (!copies || copies.length === 0) return;
     queues.delete(mailbox);
     queued -= copies.length;
-    let ask = askTarget.get(mailbox);
-    if (ask === undefined) {
-      ask = !(await ledger.hasDeliveredTo(mailbox, folder));
-      askTarget.set(mailbox, ask);
-    }
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    rethrow();
+    const task = (chains.get(mailbox) ?? Promise.resolve()).then(() => send(mailbox, copies));
+    chains.set(mailbox, task);
+    const tracked: Promise<void> = task.then(
+      () => void inFlight.delete(tracked),
+      (error: unknown) => {
+        inFlight.delete(tracked);
+        failure ??= { error };
+      },
+    );
+    inFlight.add(tracked);
+  };
+
+  const drain = async (): Promise<void> => {
+    for (const mailbox of [...queues.keys()]) await flush(mailbox);
+    await Promise.all(inFlight);
+    chains.clear();
+    rethrow();
+  };
+
+  const failAll = (mailbox: string, copies: Iterable<Copy>, code: string, reason: string): void => {
+    for (const c of copies) log.copyFailed(c.message.messageId, { itemId: c.item.id, sourceUserId: sourceUserId(c.item), mailbox, code, reason });
+  };
+
+  const send = async (mailbox: string, copies: readonly Copy[]): Promise<void> => {
     // The same item twice in a run (a duplicate id in the source) is one copy.
     const unique = new Map<string, Copy>();
     for (const c of copies) {
       if (unique.has(c.message.messageId)) log.copyDuplicate(c.message.messageId);
       else unique.set(c.message.messageId, c);
     }
+    let listing = listings.get(mailbox);
+    if (listing === undefined) {
+      try {
+        listing = (await ledger.hasDeliveredTo(mailbox, folder)) ? null : await target.listExisting(mailbox, folder);
+      } catch (e) {
+        if (!isDeliveryError(e)) throw e;
+        // What the folder holds is unknown: nothing is sent there now; the next batch asks again.
+        failAll(mailbox, unique.values(), e.code, e.explanation);
+        return;
+      }
+      listings.set(mailbox, listing);
+    }
     const keys: CopyKey[] = [...unique.keys()].map((messageId) => ({ messageId, mailbox, folder }));
     const states = await ledger.getDeliveries(keys);
     const stateOf = (id: string) => states.get(`${id}\0${mailbox}\0${folder}`)?.state;
     const toCheck: string[] = [];
     const toSend: Copy[] = [];
+    const listed: (CopyKey & { ref: string })[] = [];
     for (const [id, copy] of unique) {
       const state = stateOf(id);
+      const ref = listing?.get(id);
       if (state === 'delivered') log.copyDuplicate(id);
-      else if (ask || state === 'pending') toCheck.push(id);
+      else if (ref !== undefined) {
+        listed.push({ messageId: id, mailbox, folder, ref });
+        log.copyDuplicate(id);
+      } else if (state === 'pending') toCheck.push(id);
       else toSend.push(copy);
     }
+    if (listed.length > 0) await ledger.markDelivered(listed, runId);
     if (toCheck.length > 0) {
       let found: Map<string, string>;
       try {
@@ -111,7 +169,7 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
         if (!isDeliveryError(e)) throw e;
         // Unknown whether they arrived: they fail this run and stay as they
         // are in the ledger, to be asked about again by the next run.
-        for (const id of toCheck) log.copyFailed(id, { itemId: unique.get(id)!.item.id, sourceUserId: sourceUserId(unique.get(id)!.item), mailbox, code: e.code, reason: e.explanation });
+        failAll(mailbox, toCheck.map((id) => unique.get(id)!), e.code, e.explanation);
         found = new Map();
         toCheck.length = 0;
       }
@@ -242,7 +300,7 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
         for (const mailbox of resolution.mailboxes) await enqueue(mailbox, { message, item });
       }
       await flushRecords();
-      for (const mailbox of [...queues.keys()]) await flush(mailbox);
+      await drain();
       log.containers.push({ file, sha256: container.sha256, ok: true, code: null, items: itemsHere });
     } finally {
       await container.close();

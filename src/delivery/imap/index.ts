@@ -108,24 +108,33 @@ class ImapTarget implements MailboxTarget, SessionSource {
     return deliverToMailbox(this, this.settings, mailbox, folder, messages);
   }
 
-  async findExisting(mailbox: string, folder: string, messageIds: readonly string[]): Promise<Map<string, string>> {
+  findExisting(mailbox: string, folder: string, messageIds: readonly string[]): Promise<Map<string, string>> {
+    if (messageIds.length === 0) return Promise.resolve(new Map());
+    return this.readFolder(mailbox, folder, 'searching', (session) => session.search(messageIds));
+  }
+
+  listExisting(mailbox: string, folder: string): Promise<Map<string, string>> {
+    return this.readFolder(mailbox, folder, 'listing', (session) => session.listAll());
+  }
+
+  /** Examines the folder and reads Message-ID → UID from it, retrying connection faults; refs are "uidvalidity:uid". */
+  private async readFolder(mailbox: string, folder: string, what: string, read: (session: MailboxSession) => Promise<Map<string, number>>): Promise<Map<string, string>> {
     const refs = new Map<string, string>();
-    if (messageIds.length === 0) return refs;
     for (let faults = 0; ; ) {
       let held: { session: MailboxSession; release: () => void } | undefined;
       try {
         held = await this.acquire(mailbox);
         const validity = await held.session.examine(held.session.folderPath(folder));
         if (validity === undefined) return refs; // no folder, nothing in it
-        for (const [id, uid] of await held.session.search(messageIds)) refs.set(id, `${validity}:${uid}`);
+        for (const [id, uid] of await read(held.session)) refs.set(id, `${validity}:${uid}`);
         return refs;
       } catch (e) {
         if (e instanceof MailboxUnavailable) return refs; // the mailbox holds nothing we could see
-        if (isRefusal(e)) throw new DeliveryError('TARGET_REJECTED', `searching ${mailbox}: ${describe(e)}`, { cause: e });
+        if (isRefusal(e)) throw new DeliveryError('TARGET_REJECTED', `${what} ${mailbox}: ${describe(e)}`, { cause: e });
         if (!isConnectionFault(e)) throw e;
         if (held) this.discard(held.session);
         if (++faults > this.settings.retry.retries) {
-          throw new DeliveryError('TARGET_UNAVAILABLE', `${faults} connection faults in a row searching ${mailbox}; last: ${describe(e)}`, { cause: e });
+          throw new DeliveryError('TARGET_UNAVAILABLE', `${faults} connection faults in a row ${what} ${mailbox}; last: ${describe(e)}`, { cause: e });
         }
         await sleep(backoffDelay(this.settings.retry, faults));
       } finally {

@@ -32,3 +32,16 @@ export async function searchMessageIds(client: ImapFlow, messageIds: readonly st
   }
   return found;
 }
+
+/** The lowest UID of every Message-ID in the selected folder: one UID FETCH 1:* of that header. */
+export async function listMessageIds(client: ImapFlow): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  if (!client.mailbox || client.mailbox.exists === 0) return found;
+  for await (const msg of client.fetch('1:*', { uid: true, headers: ['message-id'] })) {
+    const id = msg.headers ? messageIdOf(msg.headers.toString('latin1')) : undefined;
+    if (id === undefined) continue;
+    const prior = found.get(id);
+    if (prior === undefined || msg.uid < prior) found.set(id, msg.uid);
+  }
+  return found;
+}

@@ -10,7 +10,7 @@ import { createFolder } from './create.js';
 import { examine } from './examine.js';
 import { connectionOf, type ImapConnection } from './internals.js';
 import type { LiteralSupport } from './multiappend.js';
-import { searchMessageIds } from './search.js';
+import { listMessageIds, searchMessageIds } from './search.js';
 
 export class MailboxSession {
   readonly conn: ImapConnection;
@@ -84,6 +84,11 @@ export class MailboxSession {
   /** UIDs of the Message-IDs present in the folder examined last. */
   search(messageIds: readonly string[]): Promise<Map<string, number>> {
     return searchMessageIds(this.client, messageIds);
+  }
+
+  /** UIDs of every Message-ID in the folder examined last. */
+  listAll(): Promise<Map<string, number>> {
+    return listMessageIds(this.client);
   }
 
   /** APPENDLIMIT (RFC 7889) when the server announced one for all folders. */

@@ -70,9 +70,18 @@ class MaildirTarget implements MailboxTarget {
     if (!(this.concurrency >= 1 && this.sliceSize >= 1)) throw new TypeError('createMaildirTarget: concurrency and sliceSize must be at least 1');
   }
 
-  async findExisting(mailbox: string, folder: string, messageIds: readonly string[]): Promise<Map<string, string>> {
+  findExisting(mailbox: string, folder: string, messageIds: readonly string[]): Promise<Map<string, string>> {
+    if (messageIds.length === 0) return Promise.resolve(new Map());
+    return this.readIndex(mailbox, folder, (index) => index.lookup(messageIds));
+  }
+
+  listExisting(mailbox: string, folder: string): Promise<Map<string, string>> {
+    return this.readIndex(mailbox, folder, (index) => index.all());
+  }
+
+  private async readIndex(mailbox: string, folder: string, read: (index: MessageIdIndex) => Promise<Map<string, string>>): Promise<Map<string, string>> {
     const dirName = mailboxDirName(mailbox);
-    if (dirName === undefined || messageIds.length === 0) return new Map();
+    if (dirName === undefined) return new Map();
     const paths = folderPaths(this.root, dirName, folder);
     try {
       await stat(join(paths.dir, 'cur'));
@@ -81,7 +90,7 @@ class MaildirTarget implements MailboxTarget {
       throw new DeliveryError('TARGET_UNAVAILABLE', `${paths.dir}: ${(e as Error).message}`, { cause: e });
     }
     try {
-      return await this.indexOf(paths).lookup(messageIds);
+      return await read(this.indexOf(paths));
     } catch (e) {
       throw new DeliveryError('TARGET_UNAVAILABLE', `reading the messages of ${paths.dir}: ${(e as Error).message}`, { cause: e });
     }

@@ -59,6 +59,19 @@ export class MessageIdIndex {
     });
   }
 
+  /** The ref of every Message-ID in the folder. */
+  all(): Promise<Map<string, string>> {
+    return this.serial(async () => {
+      await this.refresh();
+      const found = new Map<string, string>();
+      for (const [id, base] of this.byId) {
+        const entry = this.entries.get(base);
+        if (entry) found.set(id, this.refOf(entry));
+      }
+      return found;
+    });
+  }
+
   /** Records files this process just renamed into cur/ (after their directory was fsync'd). */
   recordDelivered(files: readonly DeliveredFile[]): Promise<void> {
     if (files.length === 0) return Promise.resolve();
