@@ -5,7 +5,7 @@
 // rate as a ratio of doveadm's, and the import process's peak memory.
 // XIP_BENCH_ITEMS changes the item count.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,8 +26,11 @@ interface ChildResult {
   output: string;
 }
 
+/** The node flags of the installed command's shebang, so that the bench runs it as shipped. */
+const SHIPPED_FLAGS = (readFileSync(join(ROOT, 'bin/xip.js'), 'utf8').split('\n')[0]!.match(/node(.*)$/)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+
 async function xip(args: string[], env: Record<string, string> = {}): Promise<ChildResult> {
-  const { stdout } = await execFileP(process.execPath, [join(ROOT, 'bench/import-child.mjs'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 256 << 20 });
+  const { stdout } = await execFileP(process.execPath, [...SHIPPED_FLAGS, join(ROOT, 'bench/import-child.mjs'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 256 << 20 });
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as ChildResult;
 }
@@ -58,7 +61,7 @@ try {
   writeFileSync(trust, id.issued.caCertificatePem);
   const directory = join(dir, 'users.csv');
   writeFileSync(directory, 'email,name,aliases,litigationHold\nana@corp.example,Ana,,false\nbo@corp.example,Bo,,false\n');
-  const common = ['--trust', trust, '--directory', directory, '--json', '--batch-size', '500'];
+  const common = ['--trust', trust, '--directory', directory, '--json'];
 
   // 1. Maildir.
   const maildirRoot = join(dir, 'maildir');

@@ -76,7 +76,7 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
           const mapping = flags.mapping ? loadMapping(await readText(flags.mapping, 'mapping'), flags.mapping, directory) : undefined;
           const options = mappingOptions({ directory, mapping, catchAll: flags.catchAll, holdOnly: flags.holdOnly ?? false });
           const crash = crashPoint(env[CRASH_ENV]);
-          const target = createTarget(parseTarget(flags.to, env));
+          const target = await createTarget(parseTarget(flags.to, env));
           const ledger = await openSqliteLedger(flags.state);
           try {
             const log = await runImport({

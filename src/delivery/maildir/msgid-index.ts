@@ -59,7 +59,12 @@ export class MessageIdIndex {
     });
   }
 
-  /** The ref of every Message-ID in the folder. */
+  /**
+   * The ref of every Message-ID in the folder. The caller keeps the answer, so
+   * the index lets go of its own copy (the file still has it): an import that
+   * lists a folder once and then writes 100,000 messages into it need not
+   * hold them all twice.
+   */
   all(): Promise<Map<string, string>> {
     return this.serial(async () => {
       await this.refresh();
@@ -68,6 +73,9 @@ export class MessageIdIndex {
         const entry = this.entries.get(base);
         if (entry) found.set(id, this.refOf(entry));
       }
+      this.entries.clear();
+      this.byId = new Map();
+      this.loaded = false;
       return found;
     });
   }
