@@ -147,6 +147,19 @@ describe('xip extract', () => {
   });
 });
 
+describe('xip demo', () => {
+  it('packs, verifies, rejects the tampered copy and imports exactly once (exit 0)', async () => {
+    const out = join(dir, 'demo');
+    const r = await runXip(['demo', '--dir', out]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /OK: signed by CN=xip demo export signer/);
+    assert.match(r.stdout, /DIGEST_MISMATCH: /);
+    assert.match(r.stdout, /imported {19}6/);
+    assert.match(r.stdout, /The same container again: 0 imported, 6 skipped as duplicates/);
+    assert.equal(readdirSync(join(out, 'mail', 'ana@corp.example', '.INBOX.XIP', 'cur')).length, 3);
+  });
+});
+
 describe('xip', () => {
   it('--help lists the commands and exit codes', async () => {
     const r = await runXip(['--help']);

@@ -18,6 +18,11 @@ import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
 import { reportLine } from './verify.js';
 import { XipError } from '../errors.js';
+import { runImport } from '../connector/import-run.js';
+import { formatRunLog, type RunLogJson } from '../connector/run-log.js';
+import { createMaildirTarget } from '../delivery/index.js';
+import { openSqliteLedger } from '../ledger/sqlite.js';
+import { loadDirectory, mappingOptions } from '../mapping/index.js';
 
 const SOURCE = 'demo-chat';
 
@@ -81,7 +86,7 @@ export function registerDemo(program: Command, io: Output, setExit: SetExit): vo
   program
     .command('demo')
     .option('--dir <dir>', 'where to put the demo files (replaced)', 'demo-out')
-    .description('issue a demo signing identity, pack sample items, verify them, and show a tampered copy rejected')
+    .description('issue a demo signing identity, pack sample items, verify them, show a tampered copy rejected, and import them into Maildir mailboxes')
     .action(async (flags: { dir: string }) => {
       setExit(
         await runAction(io, false, async () => {
@@ -130,6 +135,39 @@ export function registerDemo(program: Command, io: Output, setExit: SetExit): vo
           const out = join(root, 'extracted');
           const { written } = await extractFile(xip, { dest: out, trust });
           io.out(`6. Extracted the verified container: ${written.length} files under ${show(out)}`);
+
+          // The main job: import into the organisation's mailboxes (Maildir, the embedded default).
+          const directory = loadDirectory(
+            'email,name,aliases,litigationHold\nana@corp.example,Ana Ruiz,a.ruiz@corp.example,true\nbo@corp.example,Bo Chen,,false\n',
+            'demo directory',
+          );
+          await writeFile(join(root, 'users.csv'), 'email,name,aliases,litigationHold\nana@corp.example,Ana Ruiz,a.ruiz@corp.example,true\nbo@corp.example,Bo Chen,,false\n');
+          const mail = join(root, 'mail');
+          const importOnce = async (): Promise<RunLogJson> => {
+            const target = createMaildirTarget({ root: mail });
+            const ledger = await openSqliteLedger(join(root, 'xip-state.db'));
+            try {
+              return await runImport({
+                files: [xip],
+                verify: { trust },
+                mapping: mappingOptions({ directory }),
+                folder: 'Inbox/XIP',
+                target,
+                ledger,
+                connectorName: 'demo',
+                command: 'xip demo',
+              });
+            } finally {
+              await target.close();
+              await ledger.close();
+            }
+          };
+          const first = await importOnce();
+          io.out(`7. xip import ${show(xip)} --directory ${show(join(root, 'users.csv'))} --to maildir:${show(mail)} --state ${show(join(root, 'xip-state.db'))}`);
+          io.out(formatRunLog(first).replace(/^/gm, '   '));
+          const again = await importOnce();
+          io.out(`8. The same container again: ${again.imported} imported, ${again.skippedDuplicates} skipped as duplicates (exactly once).`);
+          io.out(`   Each mailbox's copies are in ${show(join(mail, '<address>', '.INBOX.XIP', 'cur'))} (Dovecot: mail_location = maildir:${show(mail)}/%u).`);
           io.out(
             [
               '',
@@ -140,7 +178,8 @@ export function registerDemo(program: Command, io: Output, setExit: SetExit): vo
               `  unzip -d x ${show(xip)} && openssl cms -verify -binary -inform DER -purpose any -in x/META-INF/signature.p7s -content x/META-INF/ASiCManifest.xml -CAfile ${show(join(keys, 'ca.pem'))} -out /dev/null`,
             ].join('\n'),
           );
-          return rejected?.code === 'DIGEST_MISMATCH' ? EXIT_OK : EXIT_REJECTED;
+          const worked = rejected?.code === 'DIGEST_MISMATCH' && first.imported > 0 && first.failed === 0 && again.imported === 0;
+          return worked ? EXIT_OK : EXIT_REJECTED;
         }),
       );
     });
