@@ -5,6 +5,7 @@
 // the faults a mail server can be made to show.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -137,6 +138,17 @@ describe('xip import into Maildir, read back through Dovecot', () => {
     assert.equal(first.internalDate.toISOString(), '2026-11-22T13:01:11.000Z');
     assertOnce(await messageIds('bo@corp.example'), 2, 'bo');
     assertOnce(await messageIds('cy@corp.example'), 1, 'cy');
+    // The ledger holds the container's verdict, every item with an id (the invalid one too) and every delivery.
+    const db = new Database(state, { readonly: true });
+    try {
+      assert.deepEqual(db.prepare('SELECT ok, code FROM containers').all(), [{ ok: 1, code: null }]);
+      assert.deepEqual(db.prepare('SELECT item_id, ok, code FROM items ORDER BY item_id').all().map((r) => Object.values(r as object)), [
+        ['it-1', 1, null], ['it-2', 1, null], ['it-3', 1, null], ['it-4', 0, 'ITEM_INVALID'], ['it-5', 1, null],
+      ]);
+      assert.equal((db.prepare("SELECT count(*) AS n FROM deliveries WHERE state = 'delivered'").get() as { n: number }).n, 5);
+    } finally {
+      db.close();
+    }
   });
 
   it('importing the same container again delivers nothing and counts every copy as a skipped duplicate', async () => {

@@ -20,7 +20,7 @@ import { isDeliveryError } from '../delivery/errors.js';
 import { XipError } from '../errors.js';
 import { readItems, resolveSource, type Item, type ItemFailure } from '../items/index.js';
 import { resolveMailboxes, type MappingOptions } from '../mapping/index.js';
-import { buildMessage, createMessageContext, type MessageSource } from '../message/index.js';
+import { buildMessage, createMessageContext, messageIdFor, type MessageSource } from '../message/index.js';
 import { openVerifiedContainer, RejectedContainer, type StageOptions } from '../xip/container.js';
 import { RunLog, type RunLogJson } from './run-log.js';
 
@@ -265,13 +265,20 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
       const flushRecords = async () => {
         if (records.length > 0) await ledger.recordItems(records.splice(0));
       };
+      /** The run log and, when the item has an id (and so a Message-ID), the ledger record every failed item. */
+      const failItem = async (f: ItemFailure): Promise<void> => {
+        itemFailure(f);
+        if (f.id === undefined) return; // only the run's log (kept with the run in the ledger) can name it
+        records.push({ messageId: messageIdFor(source, f.id), source, itemId: f.id, containerSha256: container.sha256, entry: f.entry, ...(f.line !== undefined ? { line: f.line } : {}), ok: false, code: f.code, message: f.message });
+        if (records.length >= 500) await flushRecords();
+      };
       for await (const result of readItems(container)) {
         itemsRead++;
         itemsHere++;
         log.itemsFromSource++;
         crashIf(options.crash, 'after-item', itemsRead);
         if (!result.ok) {
-          itemFailure(result.failure);
+          await failItem(result.failure);
           continue;
         }
         const { item, origin } = result;
@@ -285,7 +292,7 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
           message = await buildMessage(result, ctx);
         } catch (e) {
           if (!(e instanceof XipError)) throw e;
-          itemFailure({ entry: origin.entry, line: origin.line, id: item.id, message: e.explanation, code: e.code });
+          await failItem({ entry: origin.entry, line: origin.line, id: item.id, message: e.explanation, code: e.code });
           continue;
         }
         records.push({ messageId: message.messageId, source, itemId: item.id, containerSha256: container.sha256, entry: origin.entry, ...(origin.line !== undefined ? { line: origin.line } : {}), ok: true });
