@@ -137,11 +137,9 @@ export function registerDemo(program: Command, io: Output, setExit: SetExit): vo
           io.out(`6. Extracted the verified container: ${written.length} files under ${show(out)}`);
 
           // The main job: import into the organisation's mailboxes (Maildir, the embedded default).
-          const directory = loadDirectory(
-            'email,name,aliases,litigationHold\nana@corp.example,Ana Ruiz,a.ruiz@corp.example,true\nbo@corp.example,Bo Chen,,false\n',
-            'demo directory',
-          );
-          await writeFile(join(root, 'users.csv'), 'email,name,aliases,litigationHold\nana@corp.example,Ana Ruiz,a.ruiz@corp.example,true\nbo@corp.example,Bo Chen,,false\n');
+          const users = 'email,name,aliases,litigationHold\nana@corp.example,Ana Ruiz,a.ruiz@corp.example,true\nbo@corp.example,Bo Chen,,false\n';
+          await writeFile(join(root, 'users.csv'), users);
+          const directory = loadDirectory(users, 'users.csv');
           const mail = join(root, 'mail');
           const importOnce = async (): Promise<RunLogJson> => {
             const target = createMaildirTarget({ root: mail });

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { deflateRawSync } from 'node:zlib';
 import yazl from 'yazl';
 import { XipError } from '../errors.js';
+import { entryKind } from '../items/read.js';
 import { resolveZipLimits, type ZipLimits } from '../limits.js';
 import { signManifest, type X509 } from './cms/index.js';
 import { writeManifest, type DigestAlgorithm, type ManifestReference, type PackageInfo } from './manifest.js';
@@ -84,13 +85,11 @@ async function listFiles(dir: string, exclude: ReadonlySet<string>): Promise<{ n
   return out;
 }
 
-/** Counts items as xip-items.md §1 defines them: one per .json/.eml, one per non-blank .ndjson line. */
-class ItemCounter {
-  count = 0;
+/** Counts the items of an .ndjson entry as xip-items.md §1 and items/read.ts do: its lines that are not blank (spaces, tabs, CR only). */
+class NdjsonLineCounter {
+  private count = 0;
   private lineHasContent = false;
-  constructor(private readonly ndjson: boolean) {}
   update(chunk: Buffer): void {
-    if (!this.ndjson) return;
     for (const byte of chunk) {
       if (byte === 0x0a) {
         if (this.lineHasContent) this.count++;
@@ -101,19 +100,11 @@ class ItemCounter {
     }
   }
   finish(): number {
-    if (this.ndjson && this.lineHasContent) this.count++;
-    this.lineHasContent = false;
-    return this.count;
+    return this.count + (this.lineHasContent ? 1 : 0);
   }
 }
 
-function itemKind(name: string): 'json' | 'ndjson' | 'eml' | null {
-  if (!name.startsWith('items/')) return null;
-  const m = /\.(json|ndjson|eml)$/.exec(name);
-  return m ? (m[1] as 'json' | 'ndjson' | 'eml') : null;
-}
-
-async function digestFile(path: string, algorithm: DigestAlgorithm, counter: ItemCounter | null): Promise<{ size: number; digest: Buffer; sha256: string; sample: Buffer }> {
+async function digestFile(path: string, algorithm: DigestAlgorithm, counter: NdjsonLineCounter | null): Promise<{ size: number; digest: Buffer; sha256: string; sample: Buffer }> {
   const hash = createHash(algorithm);
   const sha256 = algorithm === 'sha256' ? hash : createHash('sha256');
   const sampleParts: Buffer[] = [];
@@ -193,11 +184,12 @@ export async function packDirectory(options: PackOptions): Promise<PackResult> {
   let items = 0;
   let total = 0;
   for (const { name, path } of listed) {
-    const kind = itemKind(name);
-    const counter = kind ? new ItemCounter(kind === 'ndjson') : null;
+    const kind = entryKind(name);
+    const counter = kind === 'ndjson' ? new NdjsonLineCounter() : null;
     const st = await lstat(path);
     const { size, digest, sha256, sample } = await digestFile(path, algorithm, counter);
-    if (counter) items += kind === 'ndjson' ? counter.finish() : 1;
+    if (counter) items += counter.finish();
+    else if (kind === 'json' || kind === 'eml') items += 1;
     total += size;
     let store = compression === 'store' || (compression === 'auto' && (size === 0 || isAlreadyCompressed(name)));
     if (!store && compression === 'auto' && size > limits.ratioMinSize) {
