@@ -303,7 +303,9 @@ describe('faults during xip import over IMAP', () => {
     const r = await xipImport([c, '--to', `imap://xip-admin@127.0.0.1:${dovecot.port}`, '--state', state, '--folder', 'Crash'], env());
     assert.equal(r.code, 0, JSON.stringify(r.log).slice(0, 2000));
     assert.equal((r.log.imported as number) + (r.log.skippedDuplicates as number), 120);
-    assert.ok((r.log.skippedDuplicates as number) >= 50, `the two batches sent before the crash were found: ${String(r.log.skippedDuplicates)}`);
+    // At least the batch appended just before the kill is in the server but not in the ledger: found, not sent again.
+    // (The other mailbox's batch may or may not have finished: batches for different mailboxes run concurrently.)
+    assert.ok((r.log.skippedDuplicates as number) >= 25, `the batch appended before the crash was found: ${String(r.log.skippedDuplicates)}`);
     for (const user of ['ana@corp.example', 'bo@corp.example']) {
       assertOnce((await readFolder(dovecot, user, 'Crash')).map((m) => m.messageId ?? '?'), 60, user);
     }
