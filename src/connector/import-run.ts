@@ -310,6 +310,8 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
       await drain();
       log.containers.push({ file, sha256: container.sha256, ok: true, code: null, items: itemsHere });
     } finally {
+      // On a failure, batches still in flight read from this container: let them end first.
+      await Promise.allSettled([...inFlight]);
       await container.close();
     }
   }
