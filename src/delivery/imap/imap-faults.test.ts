@@ -12,25 +12,11 @@ import { readFolder } from '../../../test/support/imap-read.js';
 import { testMessage, testMessages } from '../../../test/support/messages.js';
 import { isDeliveryError } from '../errors.js';
 import type { DeliveryOutcome, OutgoingMessage } from '../port.js';
-import { createImapTarget, type ImapTargetOptions } from './index.js';
+import { createImapTarget } from './index.js';
+import { commandLog } from './test-support/command-log.js';
 
 const FAST_RETRY = { retries: 4, baseDelayMs: 20, maxDelayMs: 100 };
 
-function commandLog(): { lines: string[]; logger: NonNullable<ImapTargetOptions['logger']> } {
-  const lines: string[] = [];
-  const ignore = (): void => undefined;
-  return {
-    lines,
-    logger: {
-      debug: (o: { src?: string; msg?: string }) => {
-        if (o.src === 'c' && typeof o.msg === 'string') lines.push(o.msg);
-      },
-      info: ignore,
-      warn: ignore,
-      error: ignore,
-    },
-  };
-}
 
 /** Each Message-ID in the folder exactly once, and the refs are theirs. */
 async function assertExactlyOnce(dovecot: Dovecot, user: string, outcomes: DeliveryOutcome[], messages: readonly OutgoingMessage[]): Promise<void> {

@@ -8,24 +8,9 @@ import { listFolders, readFolder } from '../../../test/support/imap-read.js';
 import { testMessage, testMessages } from '../../../test/support/messages.js';
 import { isDeliveryError } from '../errors.js';
 import type { DeliveryOutcome } from '../port.js';
-import { createImapTarget, type ImapTargetOptions } from './index.js';
+import { createImapTarget } from './index.js';
+import { commandLog } from './test-support/command-log.js';
 
-/** Every command line imapflow sends, through its logger: the hook that counts APPENDs. */
-function commandLog(): { lines: string[]; logger: NonNullable<ImapTargetOptions['logger']> } {
-  const lines: string[] = [];
-  const ignore = (): void => undefined;
-  return {
-    lines,
-    logger: {
-      debug: (o: { src?: string; msg?: string }) => {
-        if (o.src === 'c' && typeof o.msg === 'string') lines.push(o.msg);
-      },
-      info: ignore,
-      warn: ignore,
-      error: ignore,
-    },
-  };
-}
 
 const appends = (lines: string[]): string[] => lines.filter((l) => /^\S+ APPEND /.test(l));
 
