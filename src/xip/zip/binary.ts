@@ -96,3 +96,10 @@ export const ZIP64_EXTRA_ID = 0x0001;
 export const UNICODE_PATH_EXTRA_ID = 0x7075;
 export const U32_SENTINEL = 0xffffffff;
 export const U16_SENTINEL = 0xffff;
+
+// General-purpose bit flags (APPNOTE 4.4.4).
+export const FLAG_ENCRYPTED = 0x0001;
+export const FLAG_DATA_DESCRIPTOR = 0x0008;
+export const FLAG_STRONG_ENCRYPTION = 0x0040;
+export const FLAG_UTF8 = 0x0800;
+export const FLAG_MASKED_HEADERS = 0x2000;

@@ -5,7 +5,7 @@
 // first entry in central directory (or file) order is reported.
 import { XipError } from '../../errors.js';
 import type { ZipLimits } from '../../limits.js';
-import { hex } from './binary.js';
+import { FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_MASKED_HEADERS, FLAG_STRONG_ENCRYPTION, FLAG_UTF8, hex } from './binary.js';
 import type { CentralRecord } from './central-directory.js';
 import type { EndOfCentralDirectory } from './end-of-central-directory.js';
 import type { LocalRecord } from './local-header.js';
@@ -24,11 +24,6 @@ export interface ArchiveModel {
 
 type Check = (model: ArchiveModel, limits: ZipLimits) => XipError | undefined;
 
-const FLAG_ENCRYPTED = 0x0001;
-const FLAG_DATA_DESCRIPTOR = 0x0008;
-const FLAG_STRONG_ENCRYPTION = 0x0040;
-const FLAG_UTF8 = 0x0800;
-const FLAG_MASKED_HEADERS = 0x2000;
 const METHOD_AES = 99;
 const UNIX_HOSTS = new Set([3 /* Unix */, 19 /* OS X (Darwin) */]);
 const S_IFMT = 0o170000;

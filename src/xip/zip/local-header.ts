@@ -4,14 +4,13 @@
 // with the central directory in checks.ts; what cannot be parsed is
 // ZIP_MALFORMED at once.
 import { XipError } from '../../errors.js';
-import { hex, parseExtraFields, readUInt64, U32_SENTINEL, WindowReader, ZIP64_EXTRA_ID, type ExtraField } from './binary.js';
+import { FLAG_DATA_DESCRIPTOR, hex, parseExtraFields, readUInt64, type ExtraField, U32_SENTINEL, WindowReader, ZIP64_EXTRA_ID } from './binary.js';
 import type { CentralRecord } from './central-directory.js';
 import { displayName } from './names.js';
 
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const LOCAL_HEADER_SIZE = 30;
 const DATA_DESCRIPTOR_SIGNATURE = 0x08074b50;
-const FLAG_DATA_DESCRIPTOR = 0x0008;
 
 export interface DataDescriptor {
   readonly offset: number;

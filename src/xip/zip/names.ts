@@ -3,9 +3,8 @@
 // file system or another reader could take for something else.
 import { crc32 } from 'node:zlib';
 import { XipError } from '../../errors.js';
-import { UNICODE_PATH_EXTRA_ID, type ExtraField } from './binary.js';
+import { FLAG_UTF8, type ExtraField, UNICODE_PATH_EXTRA_ID } from './binary.js';
 
-const FLAG_UTF8 = 0x0800;
 // ignoreBOM keeps a leading U+FEFF, so the name is exactly the bytes.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
