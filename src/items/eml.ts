@@ -4,6 +4,7 @@
 // body is never read here, it is streamed as is when the message is written.
 import type { Readable } from 'node:stream';
 import addressparser from 'nodemailer/lib/addressparser';
+import { parseMessageId } from '../message/message-id.js';
 import { formatRfc3339, parseRfc5322 } from './dates.js';
 import type { EmlItem, Participant, Party, Role } from './item.js';
 import { decodeWords } from './rfc2047.js';
@@ -88,19 +89,26 @@ export function emlItem(entryName: string, block: Buffer): EmlParse {
   const all = (name: string): string[] => fields.filter((f) => f.name === name).map((f) => f.value);
   const first = (name: string): string | undefined => all(name)[0];
 
-  const messageId = first('message-id')?.trim();
-  const bracketed = messageId ? /<[^<>]*>/.exec(messageId)?.[0] : undefined;
-  const id = bracketed ?? (messageId || entryName);
+  // §2: the id is the message's own Message-ID, read by the one reader that the
+  // targets use too, so that a copy is recognised whatever the header's form.
+  // A Message-ID field that holds no msg-id makes the item invalid: adding our
+  // own would give the message two, and the entry name would be an id no
+  // target could find the copy by.
+  const messageIdField = first('message-id');
+  const messageId = messageIdField === undefined ? undefined : parseMessageId(messageIdField);
+  const unreadable = messageIdField !== undefined && messageId === undefined;
+  const id = unreadable ? undefined : (messageId ?? entryName);
 
   const dateText = first('date');
   const date = dateText === undefined ? undefined : parseRfc5322(dateText);
   const errors: string[] = [];
+  if (unreadable) errors.push(`id: the Message-ID header "${messageIdField}" holds no RFC 5322 msg-id`);
   if (dateText === undefined) errors.push('sentAt: the message has no Date header');
   else if (!date) errors.push(`sentAt: the Date header "${dateText}" is not an RFC 5322 date-time`);
 
   const from = mailboxes(all('from'))[0];
   if (!from) errors.push('from: the From header is missing or has no email address');
-  if (errors.length > 0 || !date || !from) return { ok: false, message: errors.join('; '), id };
+  if (errors.length > 0 || id === undefined || !date || !from) return { ok: false, message: errors.join('; '), id };
 
   const participants: Participant[] = [];
   for (const [header, role] of [['to', 'to'], ['cc', 'cc'], ['bcc', 'bcc']] as [string, Role][]) {
@@ -121,7 +129,7 @@ export function emlItem(entryName: string, block: Buffer): EmlParse {
       subject: subject === undefined ? undefined : decodeWords(subject),
       attachments: [],
       properties: {},
-      hasMessageId: messageId !== undefined && messageId !== '',
+      hasMessageId: messageId !== undefined,
       lineEnding: nl > 0 && block[nl - 1] === 0x0d ? '\r\n' : nl < 0 ? '\r\n' : '\n',
     },
   };

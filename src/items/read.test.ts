@@ -138,6 +138,37 @@ describe('readItems', () => {
     ]);
   });
 
+  it("takes an .eml's id from its Message-ID in every legal form, normalised as the targets read it", async () => {
+    const eml = (messageId: string) => `From: ana@corp.example\r\nDate: Sun, 22 Nov 2026 14:03:11 +0100\r\n${messageId}\r\nSubject: s\r\n\r\nbody\r\n`;
+    const { results } = await readAll({
+      'items/1.eml': eml('Message-ID: <plain@host.example>'),
+      'items/2.eml': eml('Message-ID: no-brackets@host.example'),
+      'items/3.eml': eml('Message-ID: <comment@host.example> (added by the gateway)'),
+      'items/4.eml': eml('Message-ID:\r\n <folded@host.example>'),
+      'items/5.eml': eml('message-ID: <lower-case-name@host.example>'),
+      'items/6.eml': eml('Message-ID: <"quoted local"@[192.0.2.1]>'),
+      'items/7.eml': eml('Message-ID: < obs . left @ obs . right >'),
+    });
+    assert.deepEqual(failures(results), []);
+    assert.deepEqual(ids(results), [
+      '<plain@host.example>', '<no-brackets@host.example>', '<comment@host.example>', '<folded@host.example>',
+      '<lower-case-name@host.example>', '<"quoted local"@[192.0.2.1]>', '<obs.left@obs.right>',
+    ]);
+    assert.ok(results.every((r) => r.ok && r.item.kind === 'eml' && r.item.hasMessageId));
+  });
+
+  it('refuses an .eml whose Message-ID field holds no msg-id rather than give it a second one', async () => {
+    const { results } = await readAll({
+      'items/x.eml': 'Message-ID: <no-at-sign>\r\nFrom: ana@corp.example\r\nDate: Sun, 22 Nov 2026 14:03:11 +0100\r\n\r\nb',
+      'items/y.eml': 'Message-ID:\r\nFrom: ana@corp.example\r\nDate: Sun, 22 Nov 2026 14:03:11 +0100\r\n\r\nb',
+    });
+    assert.deepEqual(ids(results), []);
+    assert.deepEqual(failures(results).map((f) => [f.entry, f.id, f.code, f.message]), [
+      ['items/x.eml', undefined, 'ITEM_INVALID', 'id: the Message-ID header "<no-at-sign>" holds no RFC 5322 msg-id'],
+      ['items/y.eml', undefined, 'ITEM_INVALID', 'id: the Message-ID header "" holds no RFC 5322 msg-id'],
+    ]);
+  });
+
   it('reports as unused the entries no item names, xip.json and items excepted', async () => {
     const { unused } = await readAll({
       'xip.json': '{"source": "S"}',

@@ -321,4 +321,37 @@ describe('buildMessage: .eml items', () => {
       await c.remove();
     }
   });
+
+  it("gives the message its own Message-ID normalised, whatever the header's form, and keeps the header as written", async () => {
+    const forms: [string, string][] = [
+      ['Message-ID: bare@host.example', '<bare@host.example>'],
+      ['Message-ID: <comment@host.example> (gateway)', '<comment@host.example>'],
+      ['Message-ID:\r\n\t<folded@host.example>', '<folded@host.example>'],
+      ['MESSAGE-ID: <upper@host.example>', '<upper@host.example>'],
+      ['Message-ID: <"quoted"@[192.0.2.1]>', '<"quoted"@[192.0.2.1]>'],
+    ];
+    const files = Object.fromEntries(
+      forms.map(([field], i) => [`items/${i}.eml`, `${field}\r\nDate: Sun, 22 Nov 2026 14:03:11 +0100\r\nFrom: ana@corp.example\r\n\r\nbody\r\n`]),
+    );
+    const { c, out, failures } = await convert(files);
+    try {
+      assert.deepEqual(failures, []);
+      assert.deepEqual(out.map((o) => o.message.messageId), forms.map(([, id]) => id));
+      out.forEach((o, i) => {
+        const head = o.raw.subarray(0, o.raw.indexOf('\r\n\r\n') + 2).toString('utf8');
+        assert.equal(head.match(/^message-id[ \t]*:/gim)?.length, 1, `${forms[i]![0]}: one Message-ID field, not a second one added`);
+        assert.ok(head.includes(`${forms[i]![0]}\r\n`), `${forms[i]![0]}: kept as written`);
+      });
+
+      // An EmlItem made by other hands than readItems is normalised too, or refused.
+      const ctx = createMessageContext(c.entries, SOURCE);
+      const read = out[0]!.read;
+      assert.ok(read.item.kind === 'eml');
+      const handMade = { ...read, item: { ...read.item, id: ' bare@host.example (hand made)' } };
+      assert.equal((await buildMessage(handMade, ctx)).messageId, '<bare@host.example>');
+      await assert.rejects(buildMessage({ ...read, item: { ...read.item, id: 'not an id' } }, ctx), TypeError);
+    } finally {
+      await c.remove();
+    }
+  });
 });

@@ -11,7 +11,7 @@ import type { MessageContext } from './context.js';
 import { emlSegments } from './eml.js';
 import { encodeText } from './encoding.js';
 import { field, unstructured } from './headers.js';
-import { itemDigest, messageIdFor } from './message-id.js';
+import { itemDigest, messageIdFor, parseMessageId } from './message-id.js';
 import { provenanceFields } from './provenance.js';
 import { compact, openSegments, segmentSize, type Segment } from './segments.js';
 
@@ -41,7 +41,11 @@ export async function buildMessage(read: { readonly item: Item; readonly origin:
 }
 
 function emlMessage(item: EmlItem, origin: ItemOrigin, ctx: MessageContext): { messageId: string; segments: (Segment | string)[] } {
-  const messageId = item.hasMessageId ? item.id : messageIdFor(ctx.source, item.id);
+  // The id of an .eml with a Message-ID is that header, normalised by the one
+  // reader (readItems does so); an item made by other hands is normalised here,
+  // so that a MessageSource's messageId is always the form targets compare.
+  const messageId = item.hasMessageId ? parseMessageId(item.id) : messageIdFor(ctx.source, item.id);
+  if (messageId === undefined) throw new TypeError(`buildMessage: item ${item.id}: its id is not a Message-ID`);
   return { messageId, segments: emlSegments(item, origin, ctx, messageId) };
 }
 

@@ -1,14 +1,16 @@
 // Reads the Message-ID of a stored message from its header block only: the
 // file is read in small chunks until the blank line that ends the header
-// (RFC 5322 §2.1), never whole.
+// (RFC 5322 §2.1), never whole. The id is read by the one Message-ID reader,
+// the one that gave the item its id, so a copy is found whatever the form of
+// its header (no brackets, comments, folding, any case of field name).
 import { open } from 'node:fs/promises';
-import { messageIdOf } from '../message-id.js';
+import { messageIdOfHeader } from '../../message/message-id.js';
 
 const CHUNK = 16 * 1024;
 /** A header block larger than this is not a message we wrote; it is read no further. */
 const MAX_HEADER = 1024 * 1024;
 
-/** The Message-ID header's value ("<...>"), or undefined when the message has none. */
+/** The normalised Message-ID ("<id-left@id-right>"), or undefined when the message has none (or none readable). */
 export async function readMessageId(path: string): Promise<string | undefined> {
   const fh = await open(path, 'r');
   try {
@@ -23,12 +25,17 @@ export async function readMessageId(path: string): Promise<string | undefined> {
       total += bytesRead;
       const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       end = headerEnd(all);
-      if (end >= 0) return messageIdOf(all.subarray(0, end).toString('latin1'));
+      if (end >= 0) return idOf(all.subarray(0, end));
     }
-    return messageIdOf(Buffer.concat(chunks).toString('latin1'));
+    return idOf(Buffer.concat(chunks));
   } finally {
     await fh.close();
   }
+}
+
+/** Decoded as UTF-8, as items/eml.ts decodes an .eml's header (RFC 6532), so that both read the same id. */
+function idOf(header: Buffer): string | undefined {
+  return messageIdOfHeader(header.toString('utf8'));
 }
 
 function headerEnd(buf: Buffer): number {
