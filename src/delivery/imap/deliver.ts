@@ -15,7 +15,13 @@
 // messages it holds (UID SEARCH HEADER Message-ID); those count as delivered,
 // and only the rest is sent again. Bounded: after `retry.retries` faults in a
 // row the target is unavailable (DeliveryError with the outcomes known).
-import { DeliveryError, failed } from '../errors.js';
+//
+// Outcomes tell the truth (ports/mailbox-target.ts): `failed` only for what
+// is known not to be stored (refused, or never sent); a message whose command
+// was in flight when the connection was lost, and whose fate no later SEARCH
+// settled, is `unknown`: when the retries run out, when the mailbox can no
+// longer be logged into, or when a later command for it is refused.
+import { DeliveryError, delivered, failed, unknown, type DeliveryCode } from '../errors.js';
 import type { DeliveryOutcome, OutgoingMessage } from '../port.js';
 import { appendOne } from './append.js';
 import { unwritableDate } from './internaldate.js';
@@ -81,15 +87,33 @@ class Batch {
   }
 
   ok(i: number, ref: string): void {
-    this.outcomes[i] = { messageId: this.messages[i]!.messageId, ok: true, ref };
+    this.outcomes[i] = delivered(this.messages[i]!.messageId, ref);
   }
 
-  fail(i: number, code: Parameters<typeof failed>[1], reason: string): void {
+  fail(i: number, code: DeliveryCode, reason: string): void {
     this.outcomes[i] = failed(this.messages[i]!.messageId, code, reason);
   }
 
-  known(): DeliveryOutcome[] {
-    return this.outcomes.filter((o): o is DeliveryOutcome => o !== undefined);
+  /**
+   * Ends every message without an outcome: those in flight when the
+   * connection was lost are `unknown` (the server may have stored them), the
+   * others were never sent, or were sent and then found absent, so `failed`
+   * with `code`.
+   */
+  settle(code: DeliveryCode, reason: string): void {
+    const inFlight = new Set(this.inFlight);
+    for (const i of this.pending()) {
+      this.outcomes[i] = inFlight.has(i)
+        ? unknown(this.messages[i]!.messageId, 'TARGET_UNAVAILABLE', `the connection was lost after the message was sent, and whether the server stored it could not be learnt: ${reason}`)
+        : failed(this.messages[i]!.messageId, code, reason);
+    }
+    this.inFlight = [];
+  }
+
+  /** What DeliveryError.partial holds when the target gives up: every message, settled. */
+  partial(code: DeliveryCode, reason: string): DeliveryOutcome[] {
+    this.settle(code, reason);
+    return this.outcomes as DeliveryOutcome[];
   }
 }
 
@@ -149,8 +173,10 @@ async function send(session: MailboxSession, batch: Batch, path: string, indices
     await send(session, batch, path, indices.slice(half), multi);
     return;
   }
-  batch.inFlight = [];
+  // Stored. Still in flight until each has its ref: a connection lost while a
+  // server without UIDPLUS is asked for them must not make them look unsent.
   await recordUids(session, batch, path, indices, uid);
+  batch.inFlight = [];
 }
 
 /** Delivers `messages` into `folder` of `mailbox`; one outcome per message, in order. */
@@ -198,7 +224,7 @@ export async function deliverToMailbox(
       return batch.outcomes as DeliveryOutcome[];
     } catch (e) {
       if (e instanceof MailboxUnavailable) {
-        for (const i of batch.pending()) batch.fail(i, e.code, e.reason);
+        batch.settle(e.code, e.reason);
         return batch.outcomes as DeliveryOutcome[];
       }
       if (e instanceof SourceFault) {
@@ -210,22 +236,25 @@ export async function deliverToMailbox(
       }
       if (e instanceof FolderRecreated) {
         if (++recreations <= 2) continue;
-        for (const i of batch.pending()) batch.fail(i, 'TARGET_REJECTED', `the folder ${folder} of ${mailbox} keeps disappearing ([TRYCREATE] after CREATE)`);
+        batch.settle('TARGET_REJECTED', `the folder ${folder} of ${mailbox} keeps disappearing ([TRYCREATE] after CREATE)`);
         return batch.outcomes as DeliveryOutcome[];
       }
       if (isRefusal(e)) {
-        // CREATE, EXAMINE or SEARCH refused: this mailbox cannot take the batch.
-        for (const i of batch.pending()) batch.fail(i, 'TARGET_REJECTED', `the server refused a command for ${mailbox}: ${describe(e)}`);
+        // CREATE, EXAMINE or SEARCH refused: this mailbox cannot take the batch
+        // (and what was in flight before cannot be looked up).
+        batch.settle('TARGET_REJECTED', `the server refused a command for ${mailbox}: ${describe(e)}`);
         return batch.outcomes as DeliveryOutcome[];
       }
-      if (!isConnectionFault(e)) throw e instanceof DeliveryError ? new DeliveryError(e.code, e.detail, { cause: e, partial: batch.known() }) : e;
+      if (!isConnectionFault(e)) {
+        if (e instanceof DeliveryError) throw new DeliveryError(e.code, e.detail, { cause: e, partial: batch.partial(e.code, e.message) });
+        // A defect: nothing is known of the messages it left, so none is reported (the caller counts them unknown).
+        throw e;
+      }
       if (held) sessions.discard(held.session);
       faults++;
       if (faults > settings.retry.retries) {
-        throw new DeliveryError('TARGET_UNAVAILABLE', `${faults} connection faults in a row delivering to ${mailbox}; last: ${describe(e)}`, {
-          cause: e,
-          partial: batch.known(),
-        });
+        const reason = `${faults} connection faults in a row delivering to ${mailbox}; last: ${describe(e)}`;
+        throw new DeliveryError('TARGET_UNAVAILABLE', reason, { cause: e, partial: batch.partial('TARGET_UNAVAILABLE', reason) });
       }
       await sleep(backoffDelay(settings.retry, faults));
     } finally {

@@ -26,7 +26,7 @@ async function assertExactlyOnce(dovecot: Dovecot, user: string, outcomes: Deliv
   assert.deepEqual([...ids].sort(), messages.map((m) => m.messageId).sort());
   const refOf = new Map(stored.map((m) => [m.messageId, m.ref]));
   for (const o of outcomes) {
-    assert.ok(o.ok, `not delivered: ${JSON.stringify(o)}`);
+    assert.ok(o.status === 'delivered', `not delivered: ${JSON.stringify(o)}`);
     assert.equal(o.ref, refOf.get(o.messageId));
   }
 }
@@ -87,9 +87,9 @@ describe('IMAP target: lost connections (fault-injecting proxy)', () => {
     }
   });
 
-  it('gives up after its bounded retries with TARGET_UNAVAILABLE, keeping what was delivered', async () => {
+  it('gives up after its bounded retries with TARGET_UNAVAILABLE: the command whose OK was lost is unknown, the one never sent failed', async () => {
     const target = createImapTarget({ url: url(), password: dovecot.masterPassword, batchSize: 2, retry: { retries: 2, baseDelayMs: 10, maxDelayMs: 20 } });
-    const messages = testMessages('gives-up', 4);
+    const messages = testMessages('gives-up', 6);
     try {
       // The second command's OK is lost, and from then on nothing gets through.
       const cut = proxy.cutWhenServerSays(/OK \[APPENDUID \d+ 3:4\]/).then(() => proxy.refuseNext(1000));
@@ -98,19 +98,49 @@ describe('IMAP target: lost connections (fault-injecting proxy)', () => {
         assert.equal(e.code, 'TARGET_UNAVAILABLE');
         assert.match(e.message, /3 connection faults in a row/);
         assert.deepEqual(
-          e.partial.map((o) => [o.messageId, o.ok]),
+          e.partial.map((o) => [o.messageId, o.status]),
           [
-            [messages[0]!.messageId, true],
-            [messages[1]!.messageId, true],
+            [messages[0]!.messageId, 'delivered'],
+            [messages[1]!.messageId, 'delivered'],
+            [messages[2]!.messageId, 'unknown'],
+            [messages[3]!.messageId, 'unknown'],
+            [messages[4]!.messageId, 'failed'],
+            [messages[5]!.messageId, 'failed'],
           ],
         );
         return true;
       });
       await cut;
       proxy.refuseNext(0);
-      // The lost command was stored after all: the folder, asked again, says so.
+      // The unknown ones were stored after all, the failed ones not: the folder, asked again and read back, says so.
       const found = await target.findExisting('di@corp.example', 'Inbox/XIP', messages.map((m) => m.messageId));
-      assert.equal(found.size, 4);
+      assert.deepEqual([...found.keys()].sort(), messages.slice(0, 4).map((m) => m.messageId).sort());
+      const stored = await readFolder(dovecot, 'di@corp.example', 'INBOX.XIP');
+      assert.deepEqual(stored.map((m) => m.messageId).sort(), messages.slice(0, 4).map((m) => m.messageId).sort());
+    } finally {
+      proxy.refuseNext(0);
+      await target.close();
+    }
+  });
+
+  it('reports unknown, not failed, for a command cut off mid-way when the server stays away, and findExisting then says absent', async () => {
+    const target = createImapTarget({ url: url(), password: dovecot.masterPassword, batchSize: 10, retry: { retries: 1, baseDelayMs: 10, maxDelayMs: 20 } });
+    const messages = testMessages('cut-away', 10, undefined, 2000);
+    try {
+      const cut = proxy.cutAfterClientBytes(8_000).then(() => proxy.refuseNext(1000)); // inside the only APPEND
+      const error = await target.deliverBatch('ana@corp.example', 'Inbox/Away', messages).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await cut;
+      proxy.refuseNext(0);
+      assert.ok(isDeliveryError(error) && error.code === 'TARGET_UNAVAILABLE', String(error));
+      assert.deepEqual(
+        error.partial.map((o) => o.status),
+        messages.map(() => 'unknown'),
+      );
+      assert.equal((await target.findExisting('ana@corp.example', 'Inbox/Away', messages.map((m) => m.messageId))).size, 0);
+      assert.deepEqual(await readFolder(dovecot, 'ana@corp.example', 'INBOX.Away'), [], 'the server discarded the unfinished command');
     } finally {
       proxy.refuseNext(0);
       await target.close();
@@ -135,9 +165,8 @@ describe('IMAP target: a mailbox the server does not have', () => {
       const nobody = await target.deliverBatch('nobody@corp.example', 'Inbox/XIP', messages);
       const bo = await target.deliverBatch('bo@corp.example', 'Inbox/XIP', messages);
       for (const o of nobody) {
-        assert.equal(o.ok, false);
-        assert.ok(!o.ok && o.code === 'MAILBOX_NOT_FOUND', JSON.stringify(o));
-        assert.match(!o.ok ? o.reason : '', /nobody@corp\.example.*AUTHORIZATIONFAILED/);
+        assert.ok(o.status === 'failed' && o.code === 'MAILBOX_NOT_FOUND', JSON.stringify(o));
+        assert.match(o.reason, /nobody@corp\.example.*AUTHORIZATIONFAILED/);
       }
       await assertExactlyOnce(dovecot, 'ana@corp.example', ana, messages);
       await assertExactlyOnce(dovecot, 'bo@corp.example', bo, messages);
@@ -159,19 +188,20 @@ describe('IMAP target: messages over the server limit', () => {
     const messages = [small[0]!, small[1]!, big, small[2]!, small[3]!];
     try {
       const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
-      const failedOnes = outcomes.filter((o) => !o.ok);
+      const failedOnes = outcomes.filter((o) => o.status !== 'delivered');
       assert.deepEqual(
         failedOnes.map((o) => o.messageId),
         [big.messageId],
       );
-      assert.ok(!failedOnes[0]!.ok && failedOnes[0]!.code === 'MESSAGE_TOO_LARGE' && /APPENDLIMIT is 4096/.test(failedOnes[0]!.reason), JSON.stringify(failedOnes[0]));
+      const tooLarge = failedOnes[0]!;
+      assert.ok(tooLarge.status === 'failed' && tooLarge.code === 'MESSAGE_TOO_LARGE' && /APPENDLIMIT is 4096/.test(tooLarge.reason), JSON.stringify(tooLarge));
       assert.equal(big.opens, 0, 'never sent');
       const appendLines = log.lines.filter((l) => / APPEND /.test(l));
       assert.equal(appendLines.length, 1, 'the others still in one command');
       await assertExactlyOnce(
         dovecot,
         'ana@corp.example',
-        outcomes.filter((o) => o.ok),
+        outcomes.filter((o) => o.status === 'delivered'),
         small,
       );
     } finally {
@@ -189,12 +219,12 @@ describe('IMAP target: messages over the server limit', () => {
     try {
       const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
       const bigOutcome = outcomes[5]!;
-      assert.ok(!bigOutcome.ok && bigOutcome.code === 'MESSAGE_TOO_LARGE', JSON.stringify(bigOutcome));
-      assert.match(!bigOutcome.ok ? bigOutcome.reason : '', /\[LIMIT\]/);
+      assert.ok(bigOutcome.status === 'failed' && bigOutcome.code === 'MESSAGE_TOO_LARGE', JSON.stringify(bigOutcome));
+      assert.match(bigOutcome.reason, /\[LIMIT\]/);
       await assertExactlyOnce(
         dovecot,
         'ana@corp.example',
-        outcomes.filter((o) => o.ok),
+        outcomes.filter((o) => o.status === 'delivered'),
         small,
       );
     } finally {
@@ -216,14 +246,14 @@ describe('IMAP target: a message whose stream breaks its declared size (in-proce
     try {
       const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
       const bad = outcomes[3]!;
-      assert.ok(!bad.ok && bad.code === 'MESSAGE_INVALID', JSON.stringify(bad));
-      assert.match(!bad.ok ? bad.reason : '', /yielded \d+ octets, \d+ were declared/);
+      assert.ok(bad.status === 'failed' && bad.code === 'MESSAGE_INVALID', JSON.stringify(bad));
+      assert.match(bad.reason, /yielded \d+ octets, \d+ were declared/);
       const badDate = outcomes[7]!;
-      assert.ok(!badDate.ok && badDate.code === 'MESSAGE_INVALID' && /not a valid date/.test(badDate.reason), JSON.stringify(badDate));
+      assert.ok(badDate.status === 'failed' && badDate.code === 'MESSAGE_INVALID' && /not a valid date/.test(badDate.reason), JSON.stringify(badDate));
       await assertExactlyOnce(
         dovecot,
         'ana@corp.example',
-        outcomes.filter((o) => o.ok),
+        outcomes.filter((o) => o.status === 'delivered'),
         good,
       );
     } finally {

@@ -16,7 +16,7 @@ const appends = (lines: string[]): string[] => lines.filter((l) => /^\S+ APPEND 
 
 function refsOf(outcomes: DeliveryOutcome[]): string[] {
   return outcomes.map((o) => {
-    assert.ok(o.ok, `not delivered: ${JSON.stringify(o)}`);
+    assert.ok(o.status === 'delivered', `not delivered: ${JSON.stringify(o)}`);
     return o.ref;
   });
 }

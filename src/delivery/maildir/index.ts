@@ -32,6 +32,14 @@ export interface MaildirTargetOptions {
    * source tree.
    */
   readonly fsync?: boolean;
+  /**
+   * Test-only seam, not for production: replaces the fsync of a directory,
+   * so that a test can make the fsync of cur/ fail after the renames — a
+   * fault a real disk cannot be made to show on demand (an fsync that fails
+   * takes a failing device). Used by maildir-target.test.ts and the contract
+   * suite; unset, the real fsync runs.
+   */
+  readonly testSeams?: { readonly fsyncDir?: (path: string) => Promise<void> };
 }
 
 function errnoOf(e: unknown): string | undefined {
@@ -58,6 +66,7 @@ class MaildirTarget implements MailboxTarget {
   private readonly concurrency: number;
   private readonly sliceSize: number;
   private readonly fsync: boolean;
+  private readonly syncDir: (path: string) => Promise<void>;
 
   constructor(options: MaildirTargetOptions) {
     if (!options.root) throw new TypeError('createMaildirTarget: root is required');
@@ -67,6 +76,7 @@ class MaildirTarget implements MailboxTarget {
     this.concurrency = options.concurrency ?? 8;
     this.sliceSize = options.sliceSize ?? 256;
     this.fsync = options.fsync ?? true;
+    this.syncDir = options.testSeams?.fsyncDir ?? fsyncDir;
     if (!(this.concurrency >= 1 && this.sliceSize >= 1)) throw new TypeError('createMaildirTarget: concurrency and sliceSize must be at least 1');
   }
 
@@ -115,6 +125,7 @@ class MaildirTarget implements MailboxTarget {
       concurrency: this.concurrency,
       sliceSize: this.sliceSize,
       fsync: this.fsync,
+      syncDir: this.syncDir,
     });
     try {
       await this.indexOf(paths).recordDelivered(delivered);
@@ -165,7 +176,7 @@ class MaildirTarget implements MailboxTarget {
       await fh.close();
       changed.add(paths.dir);
     }
-    if (this.fsync) for (const dir of changed) await fsyncDir(dir);
+    if (this.fsync) for (const dir of changed) await this.syncDir(dir);
   }
 }
 

@@ -24,7 +24,7 @@ describe('Maildir target read back through Dovecot', () => {
     const target = createMaildirTarget({ root: dovecot.mailRoot });
     const messages = testMessages('served', 25, new Date('2026-11-22T14:03:11+01:00'), 300);
     const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages);
-    assert.ok(outcomes.every((o) => o.ok), JSON.stringify(outcomes.filter((o) => !o.ok)));
+    assert.ok(outcomes.every((o) => o.status === 'delivered'), JSON.stringify(outcomes.filter((o) => o.status !== 'delivered')));
     await dovecot.adopt(dovecot.mailRoot); // written as root here; Dovecot runs as its own user
 
     const { paths, delimiter } = await listFolders(dovecot, 'ana@corp.example');

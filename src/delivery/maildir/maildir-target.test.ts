@@ -69,7 +69,7 @@ describe('Maildir target on disk', () => {
     const names = await readdir(join(folder, 'cur'));
     assert.equal(names.length, 12);
     for (const [i, o] of outcomes.entries()) {
-      assert.ok(o.ok, JSON.stringify(o));
+      assert.ok(o.status === 'delivered', JSON.stringify(o));
       assert.equal(o.messageId, messages[i]!.messageId);
       const m = /^\.INBOX\.XIP\/cur\/(.+)$/.exec(o.ref);
       assert.ok(m, o.ref);
@@ -91,14 +91,14 @@ describe('Maildir target on disk', () => {
   it('delivers into INBOX itself when the folder is INBOX', async () => {
     const target = createMaildirTarget({ root });
     const [o] = await target.deliverBatch('bo@corp.example', 'INBOX', [testMessage({ id: 'inbox-1' })]);
-    assert.ok(o?.ok && /^cur\//.test(o.ref), JSON.stringify(o));
+    assert.ok(o?.status === 'delivered' && /^cur\//.test(o.ref), JSON.stringify(o));
     assert.equal((await readdir(join(root, 'bo@corp.example', 'cur'))).length, 1);
   });
 
   it('fails copies for an address that cannot be a directory with MAILBOX_NOT_FOUND, and throws FOLDER_INVALID for a bad folder', async () => {
     const target = createMaildirTarget({ root });
     const [o] = await target.deliverBatch('../etc', 'Inbox/XIP', [testMessage({ id: 'escape' })]);
-    assert.ok(o && !o.ok && o.code === 'MAILBOX_NOT_FOUND', JSON.stringify(o));
+    assert.ok(o?.status === 'failed' && o.code === 'MAILBOX_NOT_FOUND', JSON.stringify(o));
     await assert.rejects(target.deliverBatch('cy@corp.example', 'Inbox/a.b', [testMessage({ id: 'dot' })]), (e: unknown) => isDeliveryError(e) && e.code === 'FOLDER_INVALID');
   });
 
@@ -122,13 +122,47 @@ describe('Maildir target on disk', () => {
     const undated: OutgoingMessage = { ...good[0]!, messageId: '<size-undated@xip.test>', internalDate: new Date('not a date') };
     const outcomes = await target.deliverBatch('dee@corp.example', 'Inbox/XIP', [good[0]!, tooShort, good[1]!, tooLong, good[2]!, failing, good[3]!, undated]);
     assert.deepEqual(
-      outcomes.map((o) => (o.ok ? 'ok' : o.code)),
-      ['ok', 'MESSAGE_INVALID', 'ok', 'MESSAGE_INVALID', 'ok', 'MESSAGE_INVALID', 'ok', 'MESSAGE_INVALID'],
+      outcomes.map((o) => (o.status === 'delivered' ? 'delivered' : `${o.status} ${o.code}`)),
+      ['delivered', 'failed MESSAGE_INVALID', 'delivered', 'failed MESSAGE_INVALID', 'delivered', 'failed MESSAGE_INVALID', 'delivered', 'failed MESSAGE_INVALID'],
     );
-    assert.match(!outcomes[5]!.ok ? outcomes[5]!.reason : '', /staging file vanished/);
+    const broken = outcomes[5]!;
+    assert.match(broken.status === 'failed' ? broken.reason : '', /staging file vanished/);
     const folder = join(root, 'dee@corp.example', '.INBOX.XIP');
     assert.equal((await readdir(join(folder, 'cur'))).length, 4);
     assert.deepEqual(await readdir(join(folder, 'tmp')), []);
+  });
+});
+
+describe('Maildir target: fsync of cur/ fails after the renames (test-only seam: a failing fsync needs a failing device)', () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'xip-maildir-fsync-'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('reports every renamed copy unknown, never failed, and findExisting then finds each one in cur/', async () => {
+    const failing = async (path: string): Promise<void> => {
+      if (path.endsWith('/cur')) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    };
+    const target = createMaildirTarget({ root, testSeams: { fsyncDir: failing } });
+    const messages = testMessages('fsync-eio', 5);
+    const undated: OutgoingMessage = { ...messages[4]!, messageId: '<fsync-undated@xip.test>', internalDate: new Date('not a date') };
+    const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', [...messages.slice(0, 4), undated]);
+    assert.deepEqual(
+      outcomes.map((o) => (o.status === 'delivered' ? 'delivered' : `${o.status} ${o.code}`)),
+      ['unknown TARGET_UNAVAILABLE', 'unknown TARGET_UNAVAILABLE', 'unknown TARGET_UNAVAILABLE', 'unknown TARGET_UNAVAILABLE', 'failed MESSAGE_INVALID'],
+    );
+    const first = outcomes[0]!;
+    assert.match(first.status === 'unknown' ? first.reason : '', /cur\/ could not be fsync'd.*EIO/);
+    const cur = join(root, 'ana@corp.example', '.INBOX.XIP', 'cur');
+    assert.equal((await readdir(cur)).length, 4, 'the renamed files are in cur/');
+    // A later run (the real fsync) resolves them: present, each with the ref of its file.
+    const later = createMaildirTarget({ root });
+    const found = await later.findExisting('ana@corp.example', 'Inbox/XIP', [...messages.slice(0, 4), undated].map((m) => m.messageId));
+    assert.deepEqual([...found.keys()].sort(), messages.slice(0, 4).map((m) => m.messageId).sort());
+    for (const ref of found.values()) assert.match(ref, /^\.INBOX\.XIP\/cur\/.+:2,S$/);
   });
 });
 
@@ -147,7 +181,7 @@ describe('Maildir target: Message-IDs already in a folder (findExisting)', () =>
     const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages.slice(0, 20));
     const found = await target.findExisting('ana@corp.example', 'Inbox/XIP', [...messages.map((m) => m.messageId), '<absent@xip.test>']);
     assert.equal(found.size, 20);
-    outcomes.forEach((o) => assert.equal(found.get(o.messageId), o.ok ? o.ref : undefined));
+    outcomes.forEach((o) => assert.equal(found.get(o.messageId), o.status === 'delivered' ? o.ref : undefined));
     assert.equal((await target.findExisting('ana@corp.example', 'Inbox/Other', [messages[0]!.messageId])).size, 0);
     assert.equal((await target.findExisting('nobody@corp.example', 'Inbox/XIP', [messages[0]!.messageId])).size, 0);
   });
@@ -228,10 +262,11 @@ describe('Maildir target on a full disk', () => {
     const huge = testMessage({ id: 'full-huge', bodyBytes: 400_000 });
     const outcomes = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', [small[0]!, small[1]!, small[2]!, huge, small[3]!, small[4]!, small[5]!]);
     assert.deepEqual(
-      outcomes.map((o) => (o.ok ? 'ok' : o.code)),
-      ['ok', 'ok', 'ok', 'STORAGE_FULL', 'ok', 'ok', 'ok'],
+      outcomes.map((o) => (o.status === 'delivered' ? 'delivered' : `${o.status} ${o.code}`)),
+      ['delivered', 'delivered', 'delivered', 'failed STORAGE_FULL', 'delivered', 'delivered', 'delivered'],
     );
-    assert.match(!outcomes[3]!.ok ? outcomes[3]!.reason : '', /ENOSPC/);
+    const tooBig = outcomes[3]!;
+    assert.match(tooBig.status === 'failed' ? tooBig.reason : '', /ENOSPC/);
     const folder = join(mount, 'mail', 'ana@corp.example', '.INBOX.XIP');
     assert.equal((await readdir(join(folder, 'cur'))).length, 6);
     assert.deepEqual(await readdir(join(folder, 'tmp')), [], 'the partial file was removed');
@@ -243,6 +278,6 @@ describe('Maildir target on a full disk', () => {
       // filled up: what we want
     }
     const later = await target.deliverBatch('ana@corp.example', 'Inbox/XIP', testMessages('full-later', 3, undefined, 2000));
-    assert.ok(later.every((o) => !o.ok && o.code === 'STORAGE_FULL'), JSON.stringify(later));
+    assert.ok(later.every((o) => o.status === 'failed' && o.code === 'STORAGE_FULL'), JSON.stringify(later));
   });
 });

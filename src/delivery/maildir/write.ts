@@ -12,7 +12,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { failed } from '../errors.js';
+import { delivered as deliveredOutcome, failed, unknown } from '../errors.js';
 import type { DeliveryCode, DeliveryOutcome, OutgoingMessage } from '../port.js';
 import { eachLimited } from '../pool.js';
 import { uniqueName, type UniqueName } from './filename.js';
@@ -25,6 +25,8 @@ export interface WriteOptions {
   /** Files of a batch held open at once (write, then fsync, then rename). */
   readonly sliceSize: number;
   readonly fsync: boolean;
+  /** fsync of a directory: fsyncDir, or a test's fault (MaildirTargetOptions.testSeams). */
+  readonly syncDir: (path: string) => Promise<void>;
 }
 
 export interface WrittenBatch {
@@ -153,7 +155,10 @@ export async function writeBatch(
     // A large message that filled the disk was written beside the others and
     // made them fail too; its partial file is gone now. Those that failed for
     // want of space get one more try, one at a time, so that what fits goes in.
-    const full = slice.filter((p) => outcomes[p.index]?.ok === false && (outcomes[p.index] as { code: string }).code === 'STORAGE_FULL');
+    const full = slice.filter((p) => {
+      const o = outcomes[p.index];
+      return o !== undefined && o.status === 'failed' && o.code === 'STORAGE_FULL';
+    });
     if (full.length > 1) {
       for (const p of full) outcomes[p.index] = undefined;
       await runSlice(
@@ -163,20 +168,23 @@ export async function writeBatch(
     }
   }
 
-  // 4. make the new names durable: once per batch
+  // 4. make the new names durable: once per batch. When that fails the files
+  // are in cur/ (readers see them now) but their names may not survive a
+  // crash: stored or not is for findExisting to say later, so `unknown`, never
+  // `failed` (a resend would make a second copy of each file that survives).
   if (renamed.length > 0 && options.fsync) {
     try {
-      await fsyncDir(join(dir, 'cur'));
+      await options.syncDir(join(dir, 'cur'));
     } catch (e) {
       for (const p of renamed) {
-        outcomes[p.index] = failed(p.message.messageId, codeOfFsError(e), `cur/ could not be fsync'd, the file may not survive a crash: ${reasonOf(e)}`);
+        outcomes[p.index] = unknown(p.message.messageId, codeOfFsError(e), `renamed into cur/, but cur/ could not be fsync'd, so the file may not survive a crash: ${reasonOf(e)}`);
       }
       return { outcomes: outcomes as DeliveryOutcome[], delivered: [] };
     }
   }
   const delivered: DeliveredFile[] = [];
   for (const p of renamed) {
-    outcomes[p.index] = { messageId: p.message.messageId, ok: true, ref: ref(p.name.cur) };
+    outcomes[p.index] = deliveredOutcome(p.message.messageId, ref(p.name.cur));
     delivered.push({ messageId: p.message.messageId, name: p.name.cur });
   }
   return { outcomes: outcomes as DeliveryOutcome[], delivered };
