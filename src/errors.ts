@@ -44,6 +44,8 @@ export const ITEM_CODES = {
   XIP_JSON_INVALID: 'The xip.json entry is not a JSON object with a string "source"; the source name, and so every Message-ID, cannot be derived from it.',
   ITEM_UNMAPPED: 'No participant of the item maps to a mailbox of the directory and no catch-all mailbox is set, so the item is not archived; add the users to the directory or a custom mapping, or name a catch-all mailbox.',
   ATTACHMENT_SIZE_MISMATCH: 'An entry yielded a different number of bytes than the container declared for it; the container reader is faulty, and the message was not completed.',
+  ITEM_DUPLICATE_ID: 'A second item of the container has the id of an item already read from it (so the same Message-ID); only the first is imported. Ask the source to give every item its own id.',
+  ITEM_COUNT_MISMATCH: 'The container declares another number of items (the manifest\'s xip:Package items, or xip.json\'s "items") than were read from it; the items read were imported. Ask the source whether its export is complete.',
 } as const;
 
 export type ItemCode = keyof typeof ITEM_CODES;
@@ -93,9 +95,17 @@ export const LEDGER_CODES = {
 
 export type LedgerCode = keyof typeof LEDGER_CODES;
 
-export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode;
+// Verdicts on an import run as a whole.
+export const RUN_CODES = {
+  LEASE_LOST: 'The run could not renew its lease in the ledger in time (the process was paused, or the ledger could not be written), so another run may have taken its work over; it stopped sending. Run the import again: copies it may have sent are looked up in the target first.',
+  RUN_FAILED: 'The run stopped on an unexpected fault; the detail says which. What was delivered is recorded; run the import again.',
+} as const;
 
-export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES };
+export type RunCode = keyof typeof RUN_CODES;
+
+export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode | RunCode;
+
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES, ...RUN_CODES };
 
 export function isXipCode(code: string): code is XipCode {
   return Object.hasOwn(XIP_CODES, code);

@@ -19,6 +19,7 @@ import type { Output, SetExit } from './io.js';
 import { reportLine } from './verify.js';
 import { XipError } from '../errors.js';
 import { runImport } from '../connector/import-run.js';
+import { fileSource } from '../sources/files.js';
 import { formatRunLog, type RunLogJson } from '../connector/run-log.js';
 import { createMaildirTarget } from '../delivery/index.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
@@ -146,7 +147,7 @@ export function registerDemo(program: Command, io: Output, setExit: SetExit): vo
             const ledger = await openSqliteLedger(join(root, 'xip-state.db'));
             try {
               return await runImport({
-                files: [xip],
+                source: fileSource([xip]),
                 verify: { trust },
                 mapping: mappingOptions({ directory }),
                 folder: 'Inbox/XIP',

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { runImport, type CrashPoint } from '../connector/import-run.js';
+import { fileSource } from '../sources/files.js';
 import { formatRunLog } from '../connector/run-log.js';
 import { createTarget, parseTarget } from '../delivery/index.js';
 import { XipError } from '../errors.js';
@@ -27,6 +28,7 @@ interface ImportFlags extends TrustFlags {
   connector: string;
   staging?: string;
   batchSize?: string;
+  concurrency?: string;
   json?: boolean;
 }
 
@@ -38,6 +40,11 @@ function crashPoint(value: string | undefined): CrashPoint | undefined {
   const m = /^(after-item|after-pending|after-deliver):(\d+)$/.exec(value);
   if (!m) throw new XipError('USAGE', `${CRASH_ENV}="${value}": expected after-item:N, after-pending:N or after-deliver:N`);
   return { at: m[1] as CrashPoint['at'], n: Number(m[2]) };
+}
+
+function wholeFlag(name: string, value: string | undefined): number {
+  if (!/^[1-9]\d{0,5}$/.test(value ?? '')) throw new XipError('USAGE', `${name} must be a whole number from 1 to 999999, got "${value}"`);
+  return Number(value);
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -64,6 +71,7 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
       .option('--connector <name>', 'the source name when neither the manifest nor xip.json names one', 'xip')
       .option('--staging <dir>', 'where containers are copied and verified (default: the system temporary directory)')
       .option('--batch-size <n>', 'copies sent to one mailbox in one batch', '200')
+      .option('--concurrency <n>', 'batches in flight at once, each for another mailbox', '4')
       .description('verify, convert and deliver every item into the mailboxes of its participants, exactly once'),
   )
     .option('--json', "print the run's log as one JSON object")
@@ -71,7 +79,8 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
       setExit(
         await runAction(io, flags.json, async () => {
           const { trust, crls, at, limits } = await loadTrust(flags);
-          if (!/^[1-9]\d{0,5}$/.test(flags.batchSize ?? '')) throw new XipError('USAGE', `--batch-size must be a whole number from 1, got "${flags.batchSize}"`);
+          const batchSize = wholeFlag('--batch-size', flags.batchSize);
+          const concurrency = wholeFlag('--concurrency', flags.concurrency);
           const directory = loadDirectory(await readText(flags.directory, 'directory'), flags.directory);
           const mapping = flags.mapping ? loadMapping(await readText(flags.mapping, 'mapping'), flags.mapping, directory) : undefined;
           const options = mappingOptions({ directory, mapping, catchAll: flags.catchAll, holdOnly: flags.holdOnly ?? false });
@@ -80,7 +89,7 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
           const ledger = await openSqliteLedger(flags.state);
           try {
             const log = await runImport({
-              files,
+              source: fileSource(files),
               verify: { trust, crls, limits, ...(at ? { at } : {}), ...(flags.staging ? { stagingDir: flags.staging } : {}) },
               mapping: options,
               folder: flags.folder,
@@ -88,7 +97,7 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
               ledger,
               connectorName: flags.connector,
               command: `xip import ${files.join(' ')} --to ${target.description}`,
-              batchSize: Number(flags.batchSize),
+              settings: { batchSize, concurrency },
               ...(crash ? { crash } : {}),
             });
             io.out(flags.json ? JSON.stringify(log) : formatRunLog(log));

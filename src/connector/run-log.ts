@@ -1,13 +1,21 @@
-// The run's log: the figures Microsoft 365 connectors report, kept as the
-// run goes, so that every source item is accounted for. Counts of items and
-// counts of copies (one copy = one item in one mailbox) are kept apart:
-//   itemsFromSource    items read from verified containers, valid or not
-//   itemsForImport     copies planned after fan-out to mailboxes
-//   imported           copies delivered by this run
-//   skippedDuplicates  copies already in their mailbox (ledger or target said so)
-//   failed             copies that could not be delivered, plus items that
-//                      could not be imported at all (invalid, or mapped to nobody)
-//   partiallyImported  items with some copies in place and some failed
+// The run's log: the figures Microsoft 365 connectors report, so that every
+// source item is accounted for. One reducer (RunLog.apply) takes the events
+// the stages emit; nothing else counts. Counts of items and counts of copies
+// (one copy = one item in one mailbox) are kept apart:
+//   itemsFromSource      items read from verified containers, valid or not
+//   itemsForImport       copies planned after fan-out to mailboxes
+//   imported             copies delivered by this run
+//   skippedDuplicates    copies already in their mailbox (ledger or target said so)
+//   inProgressElsewhere  copies another live run had claimed: that run delivers them
+//   failed               copies not delivered (failed, or unknown: may be
+//                        stored, looked up before any resend), plus items that
+//                        could not be imported at all (invalid, duplicate id,
+//                        mapped to nobody) and containers whose item count
+//                        differs from what they declare
+//   partiallyImported    items with some copies in place and some failed
+// Memory stays bounded: a copy's tally lives only until its item's copies
+// are settled, and at most `maxFailures` failure lines are kept (the ledger
+// keeps them all: recordFailures).
 export interface ContainerLine {
   readonly file: string;
   readonly sha256: string | null;
@@ -15,6 +23,7 @@ export interface ContainerLine {
   readonly code: string | null;
   readonly message?: string;
   readonly items?: number;
+  readonly itemsDeclared?: number;
 }
 
 export interface FailureLine {
@@ -25,6 +34,9 @@ export interface FailureLine {
   readonly code: string;
   readonly entry?: string;
   readonly line?: number;
+  readonly file?: string;
+  /** 'unknown': the copy may be stored; the next run looks it up before resending it. */
+  readonly outcome?: 'failed' | 'unknown';
 }
 
 export interface UnmappedLine {
@@ -34,101 +46,143 @@ export interface UnmappedLine {
 }
 
 export interface RunLogJson {
+  readonly runId?: number;
   readonly containers: ContainerLine[];
   readonly itemsFromSource: number;
   readonly itemsForImport: number;
   readonly imported: number;
   readonly partiallyImported: number;
   readonly skippedDuplicates: number;
+  readonly inProgressElsewhere: number;
   readonly failed: number;
   readonly failures: FailureLine[];
+  /** Failure lines beyond the in-memory cap: all are in the ledger's failures of the run. */
+  readonly failuresOmitted: number;
   readonly unmapped: UnmappedLine[];
   readonly skippedNotOnHold: number;
+  /** The code of the fault that ended the run early, if one did. */
+  readonly stoppedBy?: string;
 }
+
+/** Everything a stage reports; `seq` numbers the items of the run, to settle their copies. */
+export type RunEvent =
+  | { readonly kind: 'container'; readonly line: ContainerLine }
+  | { readonly kind: 'item-read' }
+  | { readonly kind: 'item-failed'; readonly failure: FailureLine }
+  | { readonly kind: 'unmapped'; readonly sourceId: string | undefined; readonly email: string | undefined }
+  | { readonly kind: 'not-on-hold'; readonly mailboxes: number }
+  | { readonly kind: 'planned'; readonly seq: number; readonly copies: number }
+  | { readonly kind: 'copy'; readonly seq: number; readonly result: 'delivered' | 'duplicate' | 'elsewhere' }
+  | { readonly kind: 'copy-failed'; readonly seq: number; readonly failure: FailureLine }
+  | { readonly kind: 'stopped'; readonly code: string };
 
 /** Per item: how its copies ended, to count partially imported items. */
 interface ItemTally {
   placed: number;
   failed: number;
-  pending: number;
+  open: number;
 }
 
+export const DEFAULT_MAX_FAILURES = 1000;
+
 export class RunLog {
-  readonly containers: ContainerLine[] = [];
-  itemsFromSource = 0;
-  itemsForImport = 0;
-  imported = 0;
-  skippedDuplicates = 0;
-  failed = 0;
-  skippedNotOnHold = 0;
-  readonly failures: FailureLine[] = [];
-  private readonly unmapped = new Map<string, UnmappedLine>();
-  private readonly tallies = new Map<string, ItemTally>();
-  private partial = 0;
+  readonly #containers: ContainerLine[] = [];
+  readonly #failures: FailureLine[] = [];
+  readonly #unmapped = new Map<string, UnmappedLine>();
+  readonly #tallies = new Map<number, ItemTally>();
+  readonly #maxFailures: number;
+  #counts = { itemsFromSource: 0, itemsForImport: 0, imported: 0, skippedDuplicates: 0, inProgressElsewhere: 0, failed: 0, skippedNotOnHold: 0, partial: 0, omitted: 0 };
+  #stoppedBy: string | undefined;
+  runId: number | undefined;
 
-  /** The copies of one item that are planned; later settled one by one. */
-  planCopies(messageId: string, copies: number): void {
-    this.itemsForImport += copies;
-    this.tallies.set(messageId, { placed: 0, failed: 0, pending: copies });
+  constructor(maxFailures = DEFAULT_MAX_FAILURES) {
+    this.#maxFailures = maxFailures;
   }
 
-  copyDelivered(messageId: string): void {
-    this.imported++;
-    this.settle(messageId, 'placed');
-  }
-
-  copyDuplicate(messageId: string): void {
-    this.skippedDuplicates++;
-    this.settle(messageId, 'placed');
-  }
-
-  copyFailed(messageId: string, line: FailureLine): void {
-    this.failed++;
-    this.failures.push(line);
-    this.settle(messageId, 'failed');
-  }
-
-  /** An item that reaches no mailbox at all: invalid, or mapped to nobody. */
-  itemFailed(line: FailureLine): void {
-    this.failed++;
-    this.failures.push(line);
-  }
-
-  addUnmapped(sourceId: string | undefined, email: string | undefined): void {
-    const key = `${sourceId ?? ''}\0${email?.toLowerCase() ?? ''}`;
-    const line = this.unmapped.get(key);
-    if (line) line.items++;
-    else this.unmapped.set(key, { sourceId: sourceId ?? null, email: email ?? null, items: 1 });
-  }
-
-  private settle(messageId: string, how: 'placed' | 'failed'): void {
-    const t = this.tallies.get(messageId);
-    if (!t) return;
-    t[how]++;
-    t.pending--;
-    if (t.pending === 0) {
-      if (t.placed > 0 && t.failed > 0) this.partial++;
-      this.tallies.delete(messageId);
+  apply(event: RunEvent): void {
+    const c = this.#counts;
+    switch (event.kind) {
+      case 'container':
+        this.#containers.push(event.line);
+        return;
+      case 'item-read':
+        c.itemsFromSource++;
+        return;
+      case 'item-failed':
+        c.failed++;
+        this.#keep(event.failure);
+        return;
+      case 'unmapped':
+        this.#addUnmapped(event.sourceId, event.email);
+        return;
+      case 'not-on-hold':
+        c.skippedNotOnHold += event.mailboxes;
+        return;
+      case 'planned':
+        c.itemsForImport += event.copies;
+        this.#tallies.set(event.seq, { placed: 0, failed: 0, open: event.copies });
+        return;
+      case 'copy':
+        if (event.result === 'delivered') c.imported++;
+        else if (event.result === 'duplicate') c.skippedDuplicates++;
+        else c.inProgressElsewhere++;
+        this.#settle(event.seq, 'placed');
+        return;
+      case 'copy-failed':
+        c.failed++;
+        this.#keep(event.failure);
+        this.#settle(event.seq, 'failed');
+        return;
+      case 'stopped':
+        this.#stoppedBy ??= event.code;
+        return;
     }
   }
 
   get ok(): boolean {
-    return this.failed === 0 && this.containers.every((c) => c.ok);
+    return this.#counts.failed === 0 && this.#stoppedBy === undefined && this.#containers.every((l) => l.ok);
   }
 
   toJSON(): RunLogJson {
+    const c = this.#counts;
     return {
-      containers: this.containers,
-      itemsFromSource: this.itemsFromSource,
-      itemsForImport: this.itemsForImport,
-      imported: this.imported,
-      partiallyImported: this.partial,
-      skippedDuplicates: this.skippedDuplicates,
-      failed: this.failed,
-      failures: this.failures,
-      unmapped: [...this.unmapped.values()],
-      skippedNotOnHold: this.skippedNotOnHold,
+      ...(this.runId !== undefined ? { runId: this.runId } : {}),
+      containers: this.#containers,
+      itemsFromSource: c.itemsFromSource,
+      itemsForImport: c.itemsForImport,
+      imported: c.imported,
+      partiallyImported: c.partial,
+      skippedDuplicates: c.skippedDuplicates,
+      inProgressElsewhere: c.inProgressElsewhere,
+      failed: c.failed,
+      failures: this.#failures,
+      failuresOmitted: c.omitted,
+      unmapped: [...this.#unmapped.values()],
+      skippedNotOnHold: c.skippedNotOnHold,
+      ...(this.#stoppedBy !== undefined ? { stoppedBy: this.#stoppedBy } : {}),
     };
+  }
+
+  #keep(line: FailureLine): void {
+    if (this.#failures.length < this.#maxFailures) this.#failures.push(line);
+    else this.#counts.omitted++;
+  }
+
+  #addUnmapped(sourceId: string | undefined, email: string | undefined): void {
+    const key = `${sourceId ?? ''}\0${email?.toLowerCase() ?? ''}`;
+    const line = this.#unmapped.get(key);
+    if (line) line.items++;
+    else this.#unmapped.set(key, { sourceId: sourceId ?? null, email: email ?? null, items: 1 });
+  }
+
+  #settle(seq: number, how: 'placed' | 'failed'): void {
+    const t = this.#tallies.get(seq);
+    if (!t) return;
+    t[how]++;
+    if (--t.open === 0) {
+      if (t.placed > 0 && t.failed > 0) this.#counts.partial++;
+      this.#tallies.delete(seq);
+    }
   }
 }
 
@@ -143,14 +197,19 @@ export function formatRunLog(log: RunLogJson): string {
     ['skipped duplicates', log.skippedDuplicates],
     ['failed', log.failed],
   ];
+  if (log.inProgressElsewhere > 0) rows.push(['in progress in another run', log.inProgressElsewhere]);
   if (log.skippedNotOnHold > 0) rows.push(['skipped, not on hold', log.skippedNotOnHold]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  if (log.stoppedBy) lines.push(`the run stopped early: ${log.stoppedBy}`);
   for (const c of log.containers) if (!c.ok) lines.push(`rejected ${c.file}: ${c.code}${c.message ? ` — ${c.message}` : ''}`);
-  for (const f of log.failures.slice(0, 50)) {
-    lines.push(`failed ${f.itemId ?? `${f.entry ?? '?'}${f.line !== undefined ? `:${f.line}` : ''}`}${f.mailbox ? ` → ${f.mailbox}` : ''}: ${f.code}: ${f.reason}`);
+  const shown = log.failures.slice(0, 50);
+  for (const f of shown) {
+    const what = f.itemId ?? (f.entry !== undefined ? `${f.entry}${f.line !== undefined ? `:${f.line}` : ''}` : (f.file ?? '?'));
+    lines.push(`${f.outcome === 'unknown' ? 'unknown' : 'failed'} ${what}${f.mailbox ? ` → ${f.mailbox}` : ''}: ${f.code}: ${f.reason}`);
   }
-  if (log.failures.length > 50) lines.push(`… and ${log.failures.length - 50} more failures (see --json)`);
+  const more = log.failures.length - shown.length + log.failuresOmitted;
+  if (more > 0) lines.push(`… and ${more} more failures (--json, or the run's failures in the ledger)`);
   for (const u of log.unmapped) lines.push(`unmapped participant ${u.email ?? ''}${u.sourceId ? ` (${u.sourceId})` : ''}: ${u.items} ${u.items === 1 ? 'item' : 'items'}`);
   return lines.join('\n');
 }

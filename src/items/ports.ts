@@ -16,6 +16,7 @@ export interface VerifiedEntries {
   readonly sha256: string; // of the XIP file (hex)
   readonly signer: { readonly subject: string; readonly sha256: string };
   readonly packageSource: string | undefined; // xip:Package @source, if present
+  readonly packageItems?: number | undefined; // xip:Package @items, if present
   readonly entries: readonly DataEntry[]; // manifest order
   openEntry(name: string): Readable; // uncompressed bytes (may be re-opened any number of times)
 }

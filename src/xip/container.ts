@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -50,19 +50,25 @@ class HashingCount extends Transform {
   }
 }
 
-/** Copies `path` into a fresh private directory, computing its SHA-256 on the way. */
-async function stage(path: string, stagingDir: string): Promise<{ dir: string; copy: string; sha256: string; size: number }> {
+/** A container to stage: a file path, or a name with the bytes to read once (a ContainerSource's ref). */
+export type ContainerInput = string | { readonly name: string; open(): Promise<Readable> };
+
+/** Copies the input into a fresh private directory, computing its SHA-256 on the way. */
+async function stage(input: ContainerInput, stagingDir: string): Promise<{ dir: string; copy: string; sha256: string; size: number }> {
+  const name = typeof input === 'string' ? input : input.name;
   await mkdir(stagingDir, { recursive: true });
   const dir = await mkdtemp(join(stagingDir, 'xip-stage-'));
   await chmod(dir, 0o700);
-  const copy = join(dir, basename(path) || 'container.xip');
+  // The copy's name is ours: the source's name may hold anything.
+  const copy = join(dir, 'container.xip');
   const hashing = new HashingCount();
   try {
-    await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hashing, createWriteStream(copy, { flags: 'wx', mode: 0o600 }));
+    const bytes = typeof input === 'string' ? createReadStream(input, { highWaterMark: 1024 * 1024 }) : await input.open();
+    await pipeline(bytes, hashing, createWriteStream(copy, { flags: 'wx', mode: 0o600 }));
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     const err = e as NodeJS.ErrnoException;
-    throw new XipError('IO_ERROR', `cannot stage ${path}: ${err.code ?? err.message}`, { cause: e });
+    throw new XipError('IO_ERROR', `cannot stage ${name}: ${err.code ?? err.message}`, { cause: e });
   }
   return { dir, copy, sha256: hashing.hash.digest('hex'), size: hashing.bytes };
 }
@@ -72,8 +78,9 @@ async function stage(path: string, stagingDir: string): Promise<{ dir: string; c
  * SHA-256) when a verification step fails, XipError IO_ERROR when the file
  * cannot be read.
  */
-export async function openVerifiedContainer(path: string, options: StageOptions): Promise<OpenedContainer> {
-  const staged = await stage(path, options.stagingDir ?? tmpdir());
+export async function openVerifiedContainer(input: ContainerInput, options: StageOptions): Promise<OpenedContainer> {
+  const path = typeof input === 'string' ? input : input.name;
+  const staged = await stage(input, options.stagingDir ?? tmpdir());
   let handle: FileHandle | undefined;
   try {
     handle = await openForReading(staged.copy);
@@ -87,6 +94,7 @@ export async function openVerifiedContainer(path: string, options: StageOptions)
       sha256: staged.sha256,
       signer: report.signer,
       packageSource: report.package?.source,
+      packageItems: report.package?.items,
       entries,
       openEntry(name: string): Readable {
         const entry = dataEntries.get(name);

@@ -1,5 +1,6 @@
 // Builds XIP containers for tests, correct or broken in one chosen way after
 // signing, so that each verification step can be shown to catch its fault.
+import { entryKind } from '../../items/read.js';
 import { createHash, type KeyObject } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -73,6 +74,17 @@ export async function tempDir(prefix = 'xip-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
+/** The items the data entries hold, counted as items/read.ts reads them (an .ndjson's non-blank lines): what a source declares. */
+function countItems(data: Readonly<Record<string, Buffer | string>>): number {
+  let items = 0;
+  for (const [name, content] of Object.entries(data)) {
+    const kind = entryKind(name);
+    if (kind === 'json' || kind === 'eml') items++;
+    else if (kind === 'ndjson') items += content.toString().split('\n').filter((l) => l.trim() !== '').length;
+  }
+  return items;
+}
+
 export async function buildContainer(path: string, spec: ContainerSpec): Promise<string> {
   const identity = spec.identity ?? testIdentity();
   const algorithm = spec.digestAlgorithm ?? 'sha256';
@@ -87,7 +99,7 @@ export async function buildContainer(path: string, spec: ContainerSpec): Promise
       digestAlgorithm: algorithm,
       digest: createHash(algorithm).update(data).digest(),
     })),
-    package: spec.package === undefined ? { version: '1', source: 'test', created: '2026-11-22T00:00:00Z', items: 0 } : spec.package,
+    package: spec.package === undefined ? { version: '1', source: 'test', created: '2026-11-22T00:00:00Z', items: countItems(spec.data) } : spec.package,
   });
   const signature = spec.signature ?? (await signManifest(manifest, { certificate: identity.certificate, privateKey: identity.privateKey }));
   const finalManifest = spec.alterManifest ? Buffer.from(spec.alterManifest(manifest.toString('utf8'))) : manifest;
