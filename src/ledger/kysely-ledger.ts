@@ -1,54 +1,117 @@
 // The Ledger port over Kysely, in SQL that SQLite and PostgreSQL both run
-// (INSERT … ON CONFLICT … DO UPDATE with `excluded`): the SQLite adapter
-// (sqlite.ts) opens, configures and migrates the database and hands it here;
-// a Postgres adapter would do the same with its own dialect.
+// (INSERT … ON CONFLICT … DO UPDATE with `excluded`, RETURNING): the SQLite
+// adapter (sqlite.ts) opens, configures and migrates the database and hands
+// it here; a Postgres adapter would do the same with its own dialect.
 //
 // Each write call is one transaction: one commit, so one fsync of the WAL,
-// per batch. Delivery rows go through a DeliveryRowWriter: by default
-// multi-row upserts of at most MAX_PARAMETERS bound values; the SQLite
-// adapter passes a faster one over a prepared statement. bench/ledger.ts
-// measures both (100,000 copies: about 0.55 s and 0.8 s to mark pending).
-import type { Kysely, Transaction } from 'kysely';
+// per batch. Writes to deliveries go through a DeliveryWriter (claims.ts):
+// by default multi-row statements of at most MAX_PARAMETERS bound values; the
+// SQLite adapter passes a faster one over prepared statements
+// (sqlite-writer.ts). bench/ledger.ts measures both.
+//
+// Times are the ledger's clock (`now`, injectable): a lease is lease_until >
+// now, both written by this clock. Runs on several hosts sharing one ledger
+// must keep their clocks within a small part of the lease of each other.
+import type { Kysely } from 'kysely';
 import { XipError } from '../errors.js';
-import { deliveryKey, type ContainerRecord, type CopyKey, type DeliveryRecord, type ItemRecord, type Ledger } from './port.js';
-import type { DeliveriesTable, LedgerDatabase } from './schema.js';
+import { byFolder, chunks, guard, inChunks, MAX_PARAMETERS } from './batches.js';
+import { portableDeliveryWriter, verdicts, type DeliveryWriter } from './claims.js';
+import { deliveryKey, type Claim, type ContainerRecord, type CopyKey, type DeliveryRecord, type FailureRecord, type ItemRecord, type Ledger, type LiveRun, type RunFinish, type RunStart } from './port.js';
+import type { LedgerDatabase, RunFailuresTable } from './schema.js';
 
-/**
- * Most bound values in one statement: under SQLite's 32,766
- * (SQLITE_MAX_VARIABLE_NUMBER since 3.32) and PostgreSQL's 65,535.
- */
-export const MAX_PARAMETERS = 30_000;
+export { ledgerError } from './batches.js';
 
 export class KyselyLedger implements Ledger {
   readonly #db: Kysely<LedgerDatabase>;
   readonly #now: () => Date;
-  readonly #writeRows: DeliveryRowWriter;
+  readonly #writer: DeliveryWriter;
   /** `${mailbox}\0${folder}` → folders.id */
   readonly #folderIds = new Map<string, number>();
+  /** Runs known to exist (rows of runs are never deleted). */
+  readonly #runs = new Set<number>();
+  /** The next seq of each run's failures, read once per run: a run's failures are written through its own Ledger. */
+  readonly #failureSeq = new Map<number, Promise<{ next: number }>>();
   #closed = false;
 
-  constructor(db: Kysely<LedgerDatabase>, options: { now?: (() => Date) | undefined; writeDeliveries?: DeliveryRowWriter | undefined } = {}) {
+  constructor(db: Kysely<LedgerDatabase>, options: { now?: (() => Date) | undefined; writer?: DeliveryWriter | undefined } = {}) {
     this.#db = db;
     this.#now = options.now ?? (() => new Date());
-    this.#writeRows = options.writeDeliveries ?? portableDeliveryWriter(db);
+    this.#writer = options.writer ?? portableDeliveryWriter(db);
   }
 
-  startRun(info: { startedAt: Date; command: string }): Promise<number> {
+  startRun(info: RunStart): Promise<number> {
     return guard('startRun', async () => {
       const row = await this.#db
         .insertInto('runs')
-        .values({ command: info.command, started_at: info.startedAt.toISOString(), finished_at: null, ok: null, log: null })
+        .values({
+          command: info.command,
+          started_at: info.startedAt.toISOString(),
+          finished_at: null,
+          ok: null,
+          code: null,
+          log: null,
+          host: info.host,
+          pid: info.pid,
+          lease_until: this.#later(info.leaseMs),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
+      this.#runs.add(Number(row.id));
       return Number(row.id);
     });
   }
 
-  finishRun(runId: number, info: { finishedAt: Date; ok: boolean; log: unknown }): Promise<void> {
+  renewLease(runId: number, leaseMs: number): Promise<boolean> {
+    return guard('renewLease', async () => {
+      // One conditional write: a lease that lapsed is never revived, even by
+      // a renewal that races a claim taking the run's copies over.
+      const now = this.#now().toISOString();
+      const result = await this.#db
+        .updateTable('runs')
+        .set({ lease_until: this.#later(leaseMs) })
+        .where('id', '=', runId)
+        .where('finished_at', 'is', null)
+        .where('lease_until', '>', now)
+        .executeTakeFirst();
+      if (result.numUpdatedRows > 0n) return true;
+      await this.#requireRun('renewLease', runId);
+      return false;
+    });
+  }
+
+  liveRuns(): Promise<LiveRun[]> {
+    return guard('liveRuns', async () => {
+      const rows = await this.#db
+        .selectFrom('runs')
+        .select(['id', 'host', 'pid', 'lease_until'])
+        .where('finished_at', 'is', null)
+        .where('lease_until', '>', this.#now().toISOString())
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ id: r.id, host: r.host ?? '', pid: r.pid ?? 0, leaseUntil: new Date(r.lease_until ?? 0) }));
+    });
+  }
+
+  expireRun(runId: number): Promise<void> {
+    return guard('expireRun', async () => {
+      // The lease ends now; a run already finished or lapsed keeps its times.
+      const now = this.#now().toISOString();
+      const result = await this.#db
+        .updateTable('runs')
+        .set({ lease_until: now })
+        .where('id', '=', runId)
+        .where('finished_at', 'is', null)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '>', now)]))
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) await this.#requireRun('expireRun', runId);
+    });
+  }
+
+  finishRun(runId: number, info: RunFinish): Promise<void> {
     return guard('finishRun', async () => {
       const result = await this.#db
         .updateTable('runs')
-        .set({ finished_at: info.finishedAt.toISOString(), ok: info.ok ? 1 : 0, log: JSON.stringify(info.log) ?? null })
+        .set({ finished_at: info.finishedAt.toISOString(), ok: info.ok ? 1 : 0, code: info.code ?? null, log: JSON.stringify(info.log) ?? null })
         .where('id', '=', runId)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw new XipError('LEDGER_ERROR', `finishRun: there is no run ${runId}`);
@@ -89,7 +152,6 @@ export class KyselyLedger implements Ledger {
 
   recordItems(items: readonly ItemRecord[]): Promise<void> {
     return guard('recordItems', async () => {
-      if (items.length === 0) return;
       const recordedAt = this.#now().toISOString();
       const rows = [...new Map(items.map((i) => [i.messageId, i])).values()].map((i) => ({
         message_id: i.messageId,
@@ -103,7 +165,7 @@ export class KyselyLedger implements Ledger {
         message: i.message ?? null,
         recorded_at: recordedAt,
       }));
-      await inChunks(this.#db, rows, (trx, chunk) =>
+      await inChunks(this.#db, rows, 10, (trx, chunk) =>
         trx
           .insertInto('items')
           .values(chunk)
@@ -125,6 +187,93 @@ export class KyselyLedger implements Ledger {
     }, "an item's container must be recorded first (recordContainer)");
   }
 
+  recordFailures(runId: number, failures: readonly FailureRecord[]): Promise<void> {
+    return guard('recordFailures', async () => {
+      if (failures.length === 0) return;
+      let seq = this.#failureSeq.get(runId);
+      if (seq === undefined) {
+        seq = this.#db
+          .selectFrom('run_failures')
+          .select((eb) => eb.fn.max('seq').as('last'))
+          .where('run_id', '=', runId)
+          .executeTakeFirst()
+          .then((r) => ({ next: Number(r?.last ?? 0) + 1 }));
+        this.#failureSeq.set(runId, seq);
+        seq.catch(() => this.#failureSeq.delete(runId));
+      }
+      // Numbers taken synchronously: calls in flight together never share one.
+      const counter = await seq;
+      const first = counter.next;
+      counter.next += failures.length;
+      const rows: RunFailuresTable[] = failures.map((f, i) => ({
+        run_id: runId,
+        seq: first + i,
+        item_id: f.itemId,
+        source_user_id: f.sourceUserId,
+        mailbox: f.mailbox,
+        code: f.code,
+        reason: f.reason,
+        entry: f.entry ?? null,
+        line: f.line ?? null,
+        file: f.file ?? null,
+      }));
+      await inChunks(this.#db, rows, 10, (trx, chunk) => trx.insertInto('run_failures').values(chunk).execute());
+    }, RUN_HINT);
+  }
+
+  getFailures(runId: number): Promise<FailureRecord[]> {
+    return guard('getFailures', async () => {
+      const rows = await this.#db.selectFrom('run_failures').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
+      return rows.map((r) => ({
+        itemId: r.item_id,
+        sourceUserId: r.source_user_id,
+        mailbox: r.mailbox,
+        code: r.code,
+        reason: r.reason,
+        ...(r.entry !== null && { entry: r.entry }),
+        ...(r.line !== null && { line: r.line }),
+        ...(r.file !== null && { file: r.file }),
+      }));
+    });
+  }
+
+  claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number): Promise<Map<string, Claim>> {
+    return guard('claim', async () => {
+      const ids = [...new Set(messageIds)];
+      if (ids.length === 0) return new Map();
+      await this.#requireRun('claim', runId);
+      const folderId = await this.#ensureFolderId(mailbox, folder);
+      return verdicts(ids, await this.#writer.claim(folderId, ids, runId, this.#now().toISOString()));
+    });
+  }
+
+  markDelivered(rows: readonly (CopyKey & { ref: string })[], runId: number): Promise<void> {
+    // Also for a copy that findExisting found in the target without this
+    // ledger having sent it (a new or lost ledger): inserted with 0 attempts.
+    return guard('markDelivered', async () => {
+      if (rows.length === 0) return;
+      const updatedAt = this.#now().toISOString();
+      const values = [];
+      for (const { mailbox, folder, copies } of byFolder(rows)) {
+        const folderId = await this.#ensureFolderId(mailbox, folder);
+        for (const r of copies.values()) values.push({ folder_id: folderId, message_id: r.messageId, ref: r.ref, run_id: runId, updated_at: updatedAt });
+      }
+      await this.#writer.delivered(values);
+    }, RUN_HINT);
+  }
+
+  markFailed(rows: readonly (CopyKey & { code: string; reason: string })[], runId: number): Promise<void> {
+    return guard('markFailed', async () => {
+      const values = [];
+      for (const { mailbox, folder, copies } of byFolder(rows)) {
+        const folderId = await this.#folderId(mailbox, folder);
+        if (folderId === undefined) continue; // nothing was ever claimed there
+        for (const r of copies.values()) values.push({ folder_id: folderId, message_id: r.messageId, code: r.code, reason: r.reason });
+      }
+      if (values.length > 0) await this.#writer.failed(values, runId, this.#now().toISOString());
+    });
+  }
+
   getDeliveries(keys: readonly CopyKey[]): Promise<Map<string, DeliveryRecord>> {
     return guard('getDeliveries', async () => {
       const out = new Map<string, DeliveryRecord>();
@@ -134,11 +283,11 @@ export class KyselyLedger implements Ledger {
         for (const chunk of chunks([...copies.keys()], MAX_PARAMETERS - 1)) {
           const rows = await this.#db
             .selectFrom('deliveries')
-            .select(['message_id', 'state', 'ref'])
+            .select(['message_id', 'state', 'ref', 'run_id'])
             .where('folder_id', '=', folderId)
             .where('message_id', 'in', chunk)
             .execute();
-          for (const r of rows) out.set(deliveryKey({ messageId: r.message_id, mailbox, folder }), { state: r.state, ref: r.ref });
+          for (const r of rows) out.set(deliveryKey({ messageId: r.message_id, mailbox, folder }), { state: r.state, ref: r.ref, runId: r.run_id });
         }
       }
       return out;
@@ -174,24 +323,22 @@ export class KyselyLedger implements Ledger {
     });
   }
 
-  markPending(keys: readonly CopyKey[], runId: number): Promise<void> {
-    return guard('markPending', () => this.#writeDeliveries(keys, runId, 'pending', () => ({ ref: null, code: null, reason: null, attempts: 1 })), RUN_HINT);
-  }
-
-  markDelivered(rows: readonly (CopyKey & { ref: string })[], runId: number): Promise<void> {
-    // Also for a copy that findExisting found in the target without this
-    // ledger having sent it (a new or lost ledger): inserted with 0 attempts.
-    return guard('markDelivered', () => this.#writeDeliveries(rows, runId, 'delivered', (r) => ({ ref: r.ref, code: null, reason: null, attempts: 0 })), RUN_HINT);
-  }
-
-  markFailed(rows: readonly (CopyKey & { code: string; reason: string })[], runId: number): Promise<void> {
-    return guard('markFailed', () => this.#writeDeliveries(rows, runId, 'failed', (r) => ({ ref: null, code: r.code, reason: r.reason, attempts: 0 })), RUN_HINT);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await guard('close', () => this.#db.destroy());
+  }
+
+  /** now + ms by the ledger's clock, as stored. */
+  #later(ms: number): string {
+    return new Date(this.#now().getTime() + ms).toISOString();
+  }
+
+  async #requireRun(operation: string, runId: number): Promise<void> {
+    if (this.#runs.has(runId)) return;
+    const row = await this.#db.selectFrom('runs').select('id').where('id', '=', runId).executeTakeFirst();
+    if (row === undefined) throw new XipError('LEDGER_ERROR', `${operation}: there is no run ${runId} (${RUN_HINT})`);
+    this.#runs.add(runId);
   }
 
   /** The id of a mailbox's folder, undefined when nothing was ever written there. */
@@ -219,105 +366,6 @@ export class KyselyLedger implements Ledger {
     if (id === undefined) throw new Error(`the folder ${folder} of ${mailbox} was not created`);
     return id;
   }
-
-  /**
-   * The rows for these copies, written by the row writer in one transaction.
-   * A copy listed twice in one call is written once (the last listing wins):
-   * PostgreSQL refuses to update a row twice in one statement, and the
-   * outcome is the same.
-   */
-  async #writeDeliveries<R extends CopyKey>(
-    rows: readonly R[],
-    runId: number,
-    state: DeliveriesTable['state'],
-    fields: (r: R) => Pick<DeliveriesTable, 'ref' | 'code' | 'reason' | 'attempts'>,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    const updatedAt = this.#now().toISOString();
-    const values: DeliveriesTable[] = [];
-    for (const { mailbox, folder, copies } of byFolder(rows)) {
-      const folderId = await this.#ensureFolderId(mailbox, folder);
-      for (const r of copies.values()) values.push({ folder_id: folderId, message_id: r.messageId, state, ...fields(r), run_id: runId, updated_at: updatedAt });
-    }
-    await this.#writeRows(values);
-  }
-}
-
-/**
- * Writes delivery rows in one transaction: insert, or update the copy's
- * state, ref, code, reason, run and time, and add the row's `attempts` (1 for
- * pending, 0 otherwise) to the copy's count. The SQLite adapter passes one
- * over a reused prepared statement; this is the portable one.
- */
-export type DeliveryRowWriter = (rows: readonly DeliveriesTable[]) => Promise<void>;
-
-export function portableDeliveryWriter(db: Kysely<LedgerDatabase>): DeliveryRowWriter {
-  return (rows) =>
-    inChunks(db, rows, (trx, chunk) =>
-      trx
-        .insertInto('deliveries')
-        .values(chunk)
-        .onConflict((oc) =>
-          oc.columns(['folder_id', 'message_id']).doUpdateSet((eb) => ({
-            state: eb.ref('excluded.state'),
-            ref: eb.ref('excluded.ref'),
-            code: eb.ref('excluded.code'),
-            reason: eb.ref('excluded.reason'),
-            run_id: eb.ref('excluded.run_id'),
-            attempts: eb('deliveries.attempts', '+', eb.ref('excluded.attempts')),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        )
-        .execute(),
-    );
-}
-
-/** One transaction, one statement per chunk of rows that stays under MAX_PARAMETERS. */
-async function inChunks<R extends object>(db: Kysely<LedgerDatabase>, rows: readonly R[], write: (trx: Transaction<LedgerDatabase>, chunk: R[]) => Promise<unknown>): Promise<void> {
-  const first = rows[0];
-  if (first === undefined) return;
-  const perRow = Object.keys(first).length;
-  await db.transaction().execute(async (trx) => {
-    for (const chunk of chunks(rows, Math.floor(MAX_PARAMETERS / perRow))) await write(trx, chunk);
-  });
-}
-
-/**
- * Copies grouped by mailbox folder, each message once (the last listing
- * wins), in first-seen order: a batch is one folder of one mailbox. Nested
- * maps, so that 100,000 copies build no key strings.
- */
-function byFolder<R extends CopyKey>(rows: readonly R[]): { mailbox: string; folder: string; copies: Map<string, R> }[] {
-  const mailboxes = new Map<string, Map<string, Map<string, R>>>();
-  for (const r of rows) {
-    let folders = mailboxes.get(r.mailbox);
-    if (!folders) mailboxes.set(r.mailbox, (folders = new Map()));
-    let copies = folders.get(r.folder);
-    if (!copies) folders.set(r.folder, (copies = new Map()));
-    copies.set(r.messageId, r);
-  }
-  return [...mailboxes].flatMap(([mailbox, folders]) => [...folders].map(([folder, copies]) => ({ mailbox, folder, copies })));
 }
 
 const RUN_HINT = 'runId must be one that startRun returned';
-
-function* chunks<T>(list: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
-}
-
-/** Every fault of the database as LEDGER_ERROR naming the operation; a broken foreign key with what the caller must do first. */
-async function guard<T>(operation: string, body: () => Promise<T>, foreignKeyHint?: string): Promise<T> {
-  try {
-    return await body();
-  } catch (e) {
-    throw ledgerError(operation, e, foreignKeyHint);
-  }
-}
-
-export function ledgerError(operation: string, e: unknown, foreignKeyHint?: string): XipError {
-  if (e instanceof XipError) return e;
-  const code = (e as { code?: unknown })?.code;
-  const message = e instanceof Error ? e.message : String(e);
-  const hint = code === 'SQLITE_CONSTRAINT_FOREIGNKEY' && foreignKeyHint ? ` (${foreignKeyHint})` : '';
-  return new XipError('LEDGER_ERROR', `${operation}: ${typeof code === 'string' ? `${code}: ` : ''}${message}${hint}`, { cause: e });
-}

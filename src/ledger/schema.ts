@@ -12,6 +12,16 @@ export interface RunsTable {
   ok: number | null;
   /** The run's JSON log. */
   log: string | null;
+  /** The code of the error that ended the run, when one did. */
+  code: string | null;
+  /** Where the run's process lives (null for runs before leases). */
+  host: string | null;
+  pid: number | null;
+  /**
+   * Until when the run's claims hold, unless it finishes first. Null for runs
+   * before leases (lapsed). expireRun sets it to the time of expiry.
+   */
+  lease_until: string | null;
 }
 
 export interface ContainersTable {
@@ -57,10 +67,27 @@ export interface DeliveriesTable {
   ref: string | null;
   code: string | null;
   reason: string | null;
+  /** The run that last wrote the row; for `pending`, the claimant. */
   run_id: number;
-  /** How many times the copy was marked pending, i.e. handed to a target. */
+  /** How many times the copy was claimed, i.e. handed to a run to send. */
   attempts: number;
   updated_at: string;
+  /** The state the copy was in when its current claim was taken; null when the claim created it. */
+  claimed_from: 'pending' | 'failed' | null;
+}
+
+/** Every failure of a run, in the order recorded (seq from 1). */
+export interface RunFailuresTable {
+  run_id: number;
+  seq: number;
+  item_id: string | null;
+  source_user_id: string | null;
+  mailbox: string | null;
+  code: string;
+  reason: string;
+  entry: string | null;
+  line: number | null;
+  file: string | null;
 }
 
 export interface LedgerDatabase {
@@ -69,4 +96,5 @@ export interface LedgerDatabase {
   items: ItemsTable;
   folders: FoldersTable;
   deliveries: DeliveriesTable;
+  run_failures: RunFailuresTable;
 }

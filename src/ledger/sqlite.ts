@@ -3,7 +3,7 @@
 // - journal_mode=WAL: readers (the console, a second process) never block the
 //   writer, and a commit is one append to the WAL.
 // - synchronous=FULL: the WAL is fsynced at every commit, so a copy marked
-//   pending is on disk before the target is touched (port.ts: markPending),
+//   claimed is on disk before the target is touched (port.ts: claim),
 //   even if the machine loses power, not only if the process dies.
 // - busy_timeout: another process's write transaction is waited for.
 // - foreign_keys: SQLite leaves them off unless asked, per connection.
@@ -12,15 +12,17 @@
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
 import { XipError } from '../errors.js';
-import { KyselyLedger, ledgerError, type DeliveryRowWriter } from './kysely-ledger.js';
+import { ledgerError } from './batches.js';
+import { KyselyLedger } from './kysely-ledger.js';
 import { migrateLedger } from './migrations/index.js';
 import type { Ledger } from './port.js';
 import type { LedgerDatabase } from './schema.js';
+import { preparedDeliveryWriter } from './sqlite-writer.js';
 
 export interface SqliteLedgerOptions {
   /** How long a statement waits for another process's write transaction before LEDGER_ERROR (SQLITE_BUSY), in ms. */
   readonly busyTimeoutMs?: number | undefined;
-  /** The clock for first_seen, updated_at and the like; tests set it. */
+  /** The clock for leases, first_seen, updated_at and the like; tests set it. */
   readonly now?: (() => Date) | undefined;
 }
 
@@ -40,7 +42,7 @@ export async function openSqliteLedger(path: string, options: SqliteLedgerOption
     const error = ledgerError('migrating', e);
     throw new XipError('LEDGER_ERROR', `opening the ledger ${path}: ${error.detail ?? error.message}`, { cause: error.cause ?? e });
   }
-  return new KyselyLedger(kysely, { now: options.now, writeDeliveries: preparedDeliveryWriter(kysely, database) });
+  return new KyselyLedger(kysely, { now: options.now, writer: preparedDeliveryWriter(kysely, database) });
 }
 
 /**
@@ -51,34 +53,6 @@ export async function openSqliteLedger(path: string, options: SqliteLedgerOption
 export function openSqliteKysely(path: string, options: SqliteLedgerOptions = {}): { kysely: Kysely<LedgerDatabase>; database: Database.Database } {
   const database = openDatabase(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
   return { kysely: new Kysely<LedgerDatabase>({ dialect: new LedgerSqliteDialect({ database }) }), database };
-}
-
-// The upsert of kysely-ledger.ts's portable writer, as one statement prepared
-// once and run per row: a third faster than multi-row statements built by
-// Kysely (bench/ledger.ts: 100,000 copies marked pending in about 0.55 s
-// instead of 0.8 s); the difference is Kysely building and compiling
-// statements of 30,000 values.
-const UPSERT_DELIVERY = `
-  insert into deliveries (folder_id, message_id, state, ref, code, reason, run_id, attempts, updated_at)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-  on conflict (folder_id, message_id) do update set
-    state = excluded.state, ref = excluded.ref, code = excluded.code, reason = excluded.reason,
-    run_id = excluded.run_id, attempts = deliveries.attempts + excluded.attempts, updated_at = excluded.updated_at`;
-
-function preparedDeliveryWriter(kysely: Kysely<LedgerDatabase>, database: Database.Database): DeliveryRowWriter {
-  let upsert: Database.Statement | undefined;
-  return async (rows) => {
-    // Inside Kysely's hold on its one connection: no Kysely transaction can
-    // be open around or beside this one.
-    await kysely.connection().execute(async () => {
-      const statement = (upsert ??= database.prepare(UPSERT_DELIVERY));
-      database
-        .transaction(() => {
-          for (const r of rows) statement.run(r.folder_id, r.message_id, r.state, r.ref, r.code, r.reason, r.run_id, r.attempts, r.updated_at);
-        })
-        .immediate();
-    });
-  };
 }
 
 function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
