@@ -185,6 +185,42 @@ describe('IMAP target against a Dovecot without MULTIAPPEND or LITERAL+', () => 
     }
   });
 
+  it('without either, sends one APPEND per message, each with a synchronizing literal', async () => {
+    const dovecot = await startDovecot({ users: ['ana@corp.example'], withoutCapabilities: ['MULTIAPPEND', 'LITERAL+'] });
+    // Both sides of the conversation: a synchronizing literal waits for the server's "+" (RFC 9051 §7.5).
+    const conversation: string[] = [];
+    const ignore = (): void => undefined;
+    const logger = {
+      debug: (o: { src?: string; msg?: string }) => {
+        if ((o.src === 'c' || o.src === 's') && typeof o.msg === 'string') conversation.push(`${o.src} ${o.msg}`);
+      },
+      info: ignore,
+      warn: ignore,
+      error: ignore,
+    };
+    const target = createImapTarget({ url: `imap://${dovecot.masterUser}@127.0.0.1:${dovecot.port}?starttls=never`, password: dovecot.masterPassword, logger });
+    try {
+      const messages = testMessages('neither', 4, undefined, 3000);
+      const refs = refsOf(await target.deliverBatch('ana@corp.example', 'Inbox/XIP', messages));
+      const from = conversation.findIndex((l) => /^c \S+ APPEND /.test(l));
+      const appending = conversation.slice(from).filter((l) => /^c \S+ APPEND |^s \+/.test(l));
+      assert.deepEqual(
+        appending.map((l) => (l.startsWith('c') ? 'APPEND' : '+')),
+        ['APPEND', '+', 'APPEND', '+', 'APPEND', '+', 'APPEND', '+'],
+        'one APPEND per message, each literal sent after the server\'s "+"',
+      );
+      const stored = await readFolder(dovecot, 'ana@corp.example', 'INBOX.XIP');
+      assert.deepEqual(
+        stored.map((m) => m.ref),
+        refs,
+      );
+      assert.ok(stored.every((m, i) => m.source.equals(messages[i]!.bytes)), 'stored byte for byte');
+    } finally {
+      await target.close();
+      await dovecot.stop();
+    }
+  });
+
   it('still sends one MULTIAPPEND, with synchronizing literals, without LITERAL+', async () => {
     const dovecot = await startDovecot({ users: ['ana@corp.example'], withoutCapabilities: ['LITERAL+'] });
     const log = commandLog();
