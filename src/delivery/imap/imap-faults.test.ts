@@ -4,11 +4,13 @@
 // the userdb, messages over the APPENDLIMIT. Each time: the faulty copies fail
 // with their code, every other message is in the folder exactly once.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { startDovecot, type Dovecot } from '../../../test/support/dovecot.js';
 import { startFaultProxy, type FaultProxy } from '../../../test/support/fault-proxy.js';
-import { readFolder } from '../../../test/support/imap-read.js';
+import { openAs, readFolder } from '../../../test/support/imap-read.js';
 import { testMessage, testMessages } from '../../../test/support/messages.js';
 import { isDeliveryError } from '../errors.js';
 import type { DeliveryOutcome, OutgoingMessage } from '../port.js';
@@ -171,6 +173,55 @@ describe('IMAP target: a mailbox the server does not have', () => {
       await assertExactlyOnce(dovecot, 'ana@corp.example', ana, messages);
       await assertExactlyOnce(dovecot, 'bo@corp.example', bo, messages);
     } finally {
+      await target.close();
+    }
+  });
+});
+
+describe('IMAP target: the mailbox is refused at the login after a lost connection (fault-injecting proxy)', () => {
+  let dovecot: Dovecot;
+  let proxy: FaultProxy;
+  before(async () => {
+    dovecot = await startDovecot({ users: ['ana@corp.example', 'cy@corp.example'] });
+    proxy = await startFaultProxy({ host: dovecot.host, port: dovecot.port });
+  });
+  after(async () => {
+    await proxy?.close();
+    await dovecot?.stop();
+  });
+
+  it('reports the command in flight unknown (it was stored) and the messages never sent failed with MAILBOX_NOT_FOUND', async () => {
+    const target = createImapTarget({ url: `imap://${dovecot.masterUser}@127.0.0.1:${proxy.port}?starttls=never`, password: dovecot.masterPassword, batchSize: 2, retry: FAST_RETRY });
+    const usersFile = join(dovecot.dir, 'users');
+    const users = await readFile(usersFile, 'utf8');
+    const messages = testMessages('removed', 6);
+    try {
+      await target.deliverBatch('cy@corp.example', 'Inbox/XIP', [testMessage({ id: 'removed-first' })]); // logged in, session kept
+      // cy leaves the userdb. Dovecot reads its passwd-file again when it changed, but at most once a
+      // second: wait (bounded) until a login of our own for cy is refused, then go on.
+      await writeFile(usersFile, users.split('\n').filter((l) => !l.startsWith('cy@')).join('\n'));
+      for (let attempt = 0; ; attempt++) {
+        const refused = await openAs(dovecot, 'cy@corp.example').then(
+          (c) => c.logout().then(() => false),
+          () => true,
+        );
+        if (refused) break;
+        assert.ok(attempt < 30, 'Dovecot noticed the change of its passwd-file');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      proxy.cutWhenServerSays(/OK \[APPENDUID \d+ 1:2\]/).catch(() => undefined);
+      const cutsBefore = proxy.cuts;
+      const outcomes = await target.deliverBatch('cy@corp.example', 'Inbox/Gone', messages);
+      assert.equal(proxy.cuts, cutsBefore + 1, 'the OK of the first command was lost');
+      assert.deepEqual(
+        outcomes.map((o) => (o.status === 'delivered' ? 'delivered' : `${o.status} ${o.code}`)),
+        ['unknown TARGET_UNAVAILABLE', 'unknown TARGET_UNAVAILABLE', 'failed MAILBOX_NOT_FOUND', 'failed MAILBOX_NOT_FOUND', 'failed MAILBOX_NOT_FOUND', 'failed MAILBOX_NOT_FOUND'],
+      );
+      await writeFile(usersFile, users);
+      const stored = await readFolder(dovecot, 'cy@corp.example', 'INBOX.Gone');
+      assert.deepEqual(stored.map((m) => m.messageId), messages.slice(0, 2).map((m) => m.messageId), 'the unknown ones are stored, the failed ones not');
+    } finally {
+      await writeFile(usersFile, users);
       await target.close();
     }
   });
