@@ -221,6 +221,8 @@ function imapdConf(o: { dir: string; admin: string; runUser: string; isRoot: boo
     'sasl_auxprop_plugin: sasldb',
     `sasl_sasldb_path: ${o.dir}/sasldb2`,
     'sasl_mech_list: PLAIN',
+    // No pause after a refused login (3 s by default): tests of refusals would only wait through it.
+    'failedloginpause: 0',
     'unixhierarchysep: yes',
     'altnamespace: yes',
     `syslog_prefix: xip-cyrus-test`,
