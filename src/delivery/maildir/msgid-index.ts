@@ -12,13 +12,16 @@
 import { appendFile, open, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baseOf } from './filename.js';
+import { parseMessageId } from '../../message/message-id.js';
 import { readMessageId } from './header.js';
 
 export const INDEX_FILE = 'xip-msgid-index';
-const INDEX_HEADER = 'xip-msgid-index\t1';
+// Version 2: Message-IDs are the normalised form of message/message-id.ts;
+// a version-1 file recorded some legal forms as "none", so it is rebuilt.
+const INDEX_HEADER = 'xip-msgid-index\t2';
 const HEADER_READS_IN_FLIGHT = 8;
-/** What the index records as a Message-ID; anything else is recorded as none. */
-const MESSAGE_ID = /^<[^<>\s]*>$/;
+/** What the index records as a Message-ID: a normalised one (quoted local parts may hold spaces), on one line; anything else is recorded as none. */
+const MESSAGE_ID = { test: (id: string): boolean => !/[\t\r\n]/.test(id) && parseMessageId(id) === id };
 
 interface Entry {
   messageId: string; // "" when the message has none
