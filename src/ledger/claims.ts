@@ -141,7 +141,7 @@ export function portableDeliveryWriter(db: Kysely<LedgerDatabase>): DeliveryWrit
     },
 
     delivered: (rows) =>
-      inChunks(db, rows, 5, (trx, chunk) =>
+      inChunks(db, rows, 7 /* the five given, state and attempts */, (trx, chunk) =>
         trx
           .insertInto('deliveries')
           .values(chunk.map((r) => ({ ...r, state: 'delivered' as const, attempts: 0 })))

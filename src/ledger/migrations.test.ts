@@ -24,10 +24,12 @@ describe('ledger migrations', () => {
     assert.deepEqual(schema(), [
       { type: 'index', name: 'deliveries_by_folder_state' },
       { type: 'index', name: 'items_by_container' },
+      { type: 'index', name: 'runs_unfinished' },
       { type: 'table', name: 'containers' },
       { type: 'table', name: 'deliveries' },
       { type: 'table', name: 'folders' },
       { type: 'table', name: 'items' },
+      { type: 'table', name: 'run_failures' },
       { type: 'table', name: 'runs' },
     ]);
     assert.deepEqual(applied(), Object.keys(LEDGER_MIGRATIONS));
@@ -63,7 +65,43 @@ describe('ledger migrations', () => {
       assert.ok(schema().some((s) => s.name === 'items_by_container'));
       assert.equal(await ledger.hasDeliveredTo('ana@corp.example', 'Inbox/XIP'), true);
       assert.equal((await ledger.getContainer('aa'))?.ok, true);
-      assert.equal(await ledger.startRun({ startedAt: new Date(), command: 'again' }), 2);
+      assert.equal(await ledger.startRun({ startedAt: new Date(), command: 'again', host: 'h', pid: 1, leaseMs: 60_000 }), 2);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('migrates a ledger of version 0002: its runs have no lease, so their pending copies are taken over as recheck', async () => {
+    const { kysely } = openSqliteKysely(path);
+    await migrateLedger(kysely as Kysely<unknown>, '0002_items_by_container');
+    // Run 1 finished; run 2 died (never finished) with copy 2 pending; copy 1 was delivered.
+    await sql`insert into runs (id, command, started_at, finished_at, ok, log) values (1, 'xip import', '2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z', 1, '{}')`.execute(kysely);
+    await sql`insert into runs (id, command, started_at) values (2, 'xip import', '2026-01-02T00:00:00.000Z')`.execute(kysely);
+    await sql`insert into folders (id, mailbox, folder) values (1, 'ana@corp.example', 'Inbox/XIP')`.execute(kysely);
+    await sql`insert into deliveries (folder_id, message_id, state, ref, run_id, attempts, updated_at) values (1, '<1@xip.invalid>', 'delivered', '1:1', 1, 1, 't'), (1, '<2@xip.invalid>', 'pending', null, 2, 1, 't')`.execute(kysely);
+    await kysely.destroy();
+    assert.ok(!schema().some((s) => s.name === 'run_failures'));
+
+    const ledger = await openSqliteLedger(path);
+    try {
+      assert.deepEqual(applied(), Object.keys(LEDGER_MIGRATIONS));
+      assert.deepEqual(rows(path, 'select id, host, pid, lease_until, code from runs order by id'), [
+        { id: 1, host: null, pid: null, lease_until: null, code: null },
+        { id: 2, host: null, pid: null, lease_until: null, code: null },
+      ]);
+      assert.deepEqual(await ledger.liveRuns(), [], 'a run from before leases is never live');
+      assert.equal(await ledger.renewLease(2, 60_000), false);
+      const run = await ledger.startRun({ startedAt: new Date(), command: 'xip import', host: 'h', pid: 1, leaseMs: 60_000 });
+      assert.equal(run, 3);
+      const answers = await ledger.claim('ana@corp.example', 'Inbox/XIP', ['<1@xip.invalid>', '<2@xip.invalid>', '<3@xip.invalid>'], run);
+      assert.deepEqual([...answers.values()], [{ verdict: 'delivered', ref: '1:1' }, { verdict: 'recheck' }, { verdict: 'send' }]);
+      assert.deepEqual(rows(path, 'select message_id, run_id, attempts, claimed_from from deliveries order by message_id'), [
+        { message_id: '<1@xip.invalid>', run_id: 1, attempts: 1, claimed_from: null },
+        { message_id: '<2@xip.invalid>', run_id: 3, attempts: 2, claimed_from: 'pending' },
+        { message_id: '<3@xip.invalid>', run_id: 3, attempts: 1, claimed_from: null },
+      ]);
+      await ledger.recordFailures(2, [{ itemId: 'i', sourceUserId: null, mailbox: null, code: 'X', reason: 'y' }]);
+      assert.deepEqual(await ledger.getFailures(2), [{ itemId: 'i', sourceUserId: null, mailbox: null, code: 'X', reason: 'y' }]);
     } finally {
       await ledger.close();
     }

@@ -85,17 +85,17 @@ describe('openSqliteLedger', () => {
     const path = join(tmp.dir, 'ledger.db');
     const ledger = await openSqliteLedger(path);
     try {
-      const runId = await ledger.startRun({ startedAt: new Date(), command: 'xip import' });
-      await ledger.markPending([a, b], runId);
+      const runId = await ledger.startRun({ startedAt: new Date(), command: 'xip import', host: 'h', pid: process.pid, leaseMs: 60_000 });
+      await ledger.claim(a.mailbox, a.folder, [a.messageId, b.messageId], runId);
       await ledger.markDelivered([{ ...a, ref: '1:1' }], runId);
       assert.ok(statSync(`${path}-wal`).size > 0, 'the commits should still be in the WAL');
 
       assert.deepEqual(JSON.parse(await child(path, 'read', [a, b])), [
-        [deliveryKey(a), { state: 'delivered', ref: '1:1' }],
-        [deliveryKey(b), { state: 'pending', ref: null }],
+        [deliveryKey(a), { state: 'delivered', ref: '1:1', runId }],
+        [deliveryKey(b), { state: 'pending', ref: null, runId }],
       ]);
       assert.equal(await child(path, 'deliver', { runId, rows: [{ ...b, ref: '1:2' }] }), 'delivered');
-      assert.deepEqual((await ledger.getDeliveries([b])).get(deliveryKey(b)), { state: 'delivered', ref: '1:2' });
+      assert.deepEqual((await ledger.getDeliveries([b])).get(deliveryKey(b)), { state: 'delivered', ref: '1:2', runId });
       assert.deepEqual(await ledger.pendingFor(a.mailbox, a.folder), []);
     } finally {
       await ledger.close();
@@ -105,7 +105,7 @@ describe('openSqliteLedger', () => {
   it('makes a second process wait for a write transaction in progress (busy_timeout), not fail', async () => {
     const path = join(tmp.dir, 'ledger.db');
     const ledger = await openSqliteLedger(path);
-    const runId = await ledger.startRun({ startedAt: new Date(), command: 'xip import' });
+    const runId = await ledger.startRun({ startedAt: new Date(), command: 'xip import', host: 'h', pid: process.pid, leaseMs: 60_000 });
     await ledger.close();
     const holder = new Database(path);
     holder.exec('begin immediate');
