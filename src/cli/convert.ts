@@ -1,12 +1,12 @@
 // xip convert FILE --trust PEM … -o DIR [--json]: verify, then write one
-// `<32 hex digits of the Message-ID>.eml` per item (xip-items.md §1–3).
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+// `<32 hex digits of SHA-256 of the Message-ID>.eml` per item (xip-items.md
+// §1–3), several files at a time (convert-writer.ts), reported in item order.
+import { mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { readItems, resolveSource, type ItemFailure } from '../items/index.js';
 import { buildMessage, createMessageContext } from '../message/index.js';
 import { openVerifiedContainer } from '../xip/container.js';
+import { EmlWriter, emlFileName, TARGET_EXISTS } from './convert-writer.js';
 import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
 import { addTrustOptions } from './options.js';
@@ -27,25 +27,11 @@ interface Converted {
   line?: number;
 }
 
-/** Writes the message next to its final name and renames it, so a reader never sees half a message. */
-async function writeMessage(path: string, source: NodeJS.ReadableStream): Promise<void> {
-  const temp = `${path}.partial`;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const out = createWriteStream(temp);
-      out.on('error', reject);
-      out.on('finish', resolve);
-      source.on('error', (e) => {
-        out.destroy();
-        reject(e);
-      });
-      source.pipe(out);
-    });
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
+/** One item's outcome, in item order; a written one becomes `failed` if its write fails. */
+type Slot = { converted: Converted } | { failed: ItemFailure };
+
+function where(c: Converted): string {
+  return `entry ${c.entry}${c.line !== undefined ? ` line ${c.line}` : ''} (id ${c.id})`;
 }
 
 export function registerConvert(program: Command, io: Output, setExit: SetExit): void {
@@ -64,34 +50,56 @@ export function registerConvert(program: Command, io: Output, setExit: SetExit):
         await runAction(io, flags.json, async () => {
           const { trust, crls, at, limits } = await loadTrust(flags);
           const container = await openVerifiedContainer(file, { trust, crls, limits, ...(at ? { at } : {}), ...(flags.staging ? { stagingDir: flags.staging } : {}) });
-          const converted: Converted[] = [];
-          const failed: ItemFailure[] = [];
+          const slots: Slot[] = [];
           let unused: readonly string[] = [];
           try {
             await mkdir(flags.output, { recursive: true });
             const { source } = await resolveSource(container, { connectorName: flags.connector });
             const ctx = createMessageContext(container, source);
-            const items = readItems(container);
-            for await (const result of items) {
-              if (!result.ok) {
-                failed.push(result.failure);
-                continue;
+            const writer = new EmlWriter(flags.output);
+            // Names are given out here, in item order: of two items with one
+            // name the first is written and the second fails, whichever write
+            // would have finished first.
+            const named = new Map<string, Converted>();
+            try {
+              const items = readItems(container);
+              for await (const result of items) {
+                if (!result.ok) {
+                  slots.push({ failed: result.failure });
+                  continue;
+                }
+                const { item, origin } = result;
+                const at = { entry: origin.entry, line: origin.line, id: item.id };
+                let message;
+                try {
+                  message = await buildMessage(result, ctx);
+                } catch (e) {
+                  const err = e as Error & { code?: string };
+                  slots.push({ failed: { ...at, message: err.message, code: err.code ?? 'IO_ERROR' } });
+                  continue;
+                }
+                const file = emlFileName(message.messageId);
+                const converted: Converted = { id: item.id, messageId: message.messageId, file, entry: origin.entry, ...(origin.line !== undefined ? { line: origin.line } : {}) };
+                const first = named.get(file);
+                if (first) {
+                  slots.push({ failed: { ...at, code: TARGET_EXISTS, message: `${file} is already the file of ${where(first)}, Message-ID ${first.messageId}; it was not replaced` } });
+                  continue;
+                }
+                named.set(file, converted);
+                const slot = slots.push({ converted }) - 1;
+                await writer.write(file, message, (outcome) => {
+                  if (!outcome.ok) slots[slot] = { failed: { ...at, code: outcome.code, message: outcome.message } };
+                });
               }
-              const { item, origin } = result;
-              try {
-                const message = await buildMessage(result, ctx);
-                const name = `${message.messageId.slice(1, 33)}.eml`;
-                await writeMessage(join(flags.output, name), message.open());
-                converted.push({ id: item.id, messageId: message.messageId, file: name, entry: origin.entry, ...(origin.line !== undefined ? { line: origin.line } : {}) });
-              } catch (e) {
-                const err = e as Error & { code?: string };
-                failed.push({ entry: origin.entry, line: origin.line, id: item.id, message: err.message, code: err.code ?? 'IO_ERROR' });
-              }
+              unused = items.unused();
+            } finally {
+              await writer.idle(); // before the container, which the writes read from, is closed
             }
-            unused = items.unused();
           } finally {
             await container.close();
           }
+          const converted = slots.flatMap((s) => ('converted' in s ? [s.converted] : []));
+          const failed = slots.flatMap((s) => ('failed' in s ? [s.failed] : []));
           if (flags.json) {
             io.out(JSON.stringify({ ok: failed.length === 0, container: { sha256: container.sha256, signer: container.signer, source: container.packageSource ?? null }, items: converted, failed, unused }));
           } else {
