@@ -1,2 +1,15 @@
-export { deliveryKey, type ContainerRecord, type CopyKey, type DeliveryRecord, type DeliveryState, type ItemRecord, type Ledger } from './port.js';
+export {
+  deliveryKey,
+  type Claim,
+  type ContainerRecord,
+  type CopyKey,
+  type DeliveryRecord,
+  type DeliveryState,
+  type FailureRecord,
+  type ItemRecord,
+  type Ledger,
+  type LiveRun,
+  type RunFinish,
+  type RunStart,
+} from './port.js';
 export { openSqliteLedger, type SqliteLedgerOptions } from './sqlite.js';
