@@ -52,7 +52,7 @@ export class KyselyLedger implements Ledger {
           log: null,
           host: info.host,
           pid: info.pid,
-          lease_until: this.#later(info.leaseMs),
+          lease_until: new Date(this.#now().getTime() + info.leaseMs).toISOString(),
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -65,13 +65,13 @@ export class KyselyLedger implements Ledger {
     return guard('renewLease', async () => {
       // One conditional write: a lease that lapsed is never revived, even by
       // a renewal that races a claim taking the run's copies over.
-      const now = this.#now().toISOString();
+      const now = this.#now();
       const result = await this.#db
         .updateTable('runs')
-        .set({ lease_until: this.#later(leaseMs) })
+        .set({ lease_until: new Date(now.getTime() + leaseMs).toISOString() })
         .where('id', '=', runId)
         .where('finished_at', 'is', null)
-        .where('lease_until', '>', now)
+        .where('lease_until', '>', now.toISOString())
         .executeTakeFirst();
       if (result.numUpdatedRows > 0n) return true;
       await this.#requireRun('renewLease', runId);
@@ -327,11 +327,6 @@ export class KyselyLedger implements Ledger {
     if (this.#closed) return;
     this.#closed = true;
     await guard('close', () => this.#db.destroy());
-  }
-
-  /** now + ms by the ledger's clock, as stored. */
-  #later(ms: number): string {
-    return new Date(this.#now().getTime() + ms).toISOString();
   }
 
   async #requireRun(operation: string, runId: number): Promise<void> {
