@@ -73,6 +73,7 @@ async function claimCopies(ctx: RunContext, mailbox: string, copies: readonly Co
     }
   }
   if (unique.size === 0) return undefined;
+  ctx.lease.assertHeld(); // a run whose lease lapsed claims nothing more
   const claims = await claimWithReaping(ctx, mailbox, [...unique.keys()]);
   crashIf(ctx, 'after-pending', ++ctx.counters.batches);
   const out = { send: [] as Copy[], recheck: [] as Copy[] };

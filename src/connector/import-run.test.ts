@@ -246,6 +246,20 @@ describe('the import run, one stage at a time', () => {
     assert.ok(stored);
   });
 
+  it('with a filter so small that every Message-ID may have been seen, the ledger settles it: no item is taken for a duplicate, the real one still is', async () => {
+    const file = await buildContainer(join(dir, 'dup-small.xip'), { data: { 'items/day.ndjson': ndjson([chat('same'), chat('x'), chat('same'), chat('y')]) } });
+    const ledger = new InMemoryLedger();
+    let lookups = 0;
+    const getItem = ledger.getItem.bind(ledger);
+    ledger.getItem = (id) => (lookups++, getItem(id));
+    for (const run of [1, 2]) {
+      const log = await runImport(options([file], new InMemoryTarget(), ledger, { settings: { seenIdsBits: 5 } }));
+      assert.deepEqual(log.failures.map((f) => [f.itemId, f.code, f.line]), [['same', 'ITEM_DUPLICATE_ID', 3]], `run ${run}`);
+      assert.equal(log.itemsForImport, 6, `run ${run}: same, x and y, two copies each`);
+    }
+    assert.ok(lookups >= 2, `the ledger was asked (${lookups} times)`);
+  });
+
   it('the item count a container declares is compared with the items read (ITEM_COUNT_MISMATCH); the items read are imported', async () => {
     const file = await buildContainer(join(dir, 'short.xip'), {
       data: { 'items/day.ndjson': ndjson([chat('a'), chat('b')]) },

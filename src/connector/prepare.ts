@@ -9,6 +9,7 @@ import { readItems, type Item, type ItemFailure, type ItemResult } from '../item
 import { resolveMailboxes, type MappingOptions } from '../mapping/index.js';
 import { buildMessage, createMessageContext, messageIdFor, type MessageContext, type MessageSource } from '../message/index.js';
 import { crashIf, type Copy, type RunContext } from './context.js';
+import { SeenIds } from './seen-ids.js';
 import type { StagedContainer } from './stage.js';
 
 export interface PreparedItem {
@@ -30,7 +31,7 @@ export async function* prepareItems(
 ): AsyncGenerator<PreparedItem> {
   const messages = createMessageContext(staged.container, staged.source);
   /** Message-IDs read from this container: a second item with one is a failure, not a silent duplicate. */
-  const seen = new Set<string>();
+  const seen = new SeenIds(ctx.settings.seenIdsBits);
   for await (const result of readItems(staged.container)) {
     progress.read++;
     ctx.recorder.emit({ kind: 'item-read' });
@@ -68,7 +69,7 @@ function mapItem(ctx: RunContext, item: Item, mapping: MappingOptions): string[]
 }
 
 /** The item's message (message/), recorded in the ledger; undefined when it cannot be built or repeats a Message-ID. */
-async function build(ctx: RunContext, staged: StagedContainer, result: ItemResult & { ok: true }, messages: MessageContext, seen: Set<string>): Promise<MessageSource | undefined> {
+async function build(ctx: RunContext, staged: StagedContainer, result: ItemResult & { ok: true }, messages: MessageContext, seen: SeenIds): Promise<MessageSource | undefined> {
   const { item, origin } = result;
   let message: MessageSource;
   try {
@@ -78,15 +79,21 @@ async function build(ctx: RunContext, staged: StagedContainer, result: ItemResul
     failItem(ctx, staged, { entry: origin.entry, line: origin.line, id: item.id, message: e.explanation, code: e.code }, true);
     return undefined;
   }
-  if (seen.has(message.messageId)) {
+  if (seen.addAndCheck(message.messageId) && (await readBefore(ctx, staged, message.messageId, origin))) {
     // Not recorded as the item (its record would replace the first one's).
     const reason = `Message-ID ${message.messageId} was already read from this container; this item was not imported`;
     failItem(ctx, staged, { entry: origin.entry, line: origin.line, id: item.id, message: reason, code: 'ITEM_DUPLICATE_ID' }, false);
     return undefined;
   }
-  seen.add(message.messageId);
   ctx.recorder.item({ messageId: message.messageId, source: staged.source, itemId: item.id, containerSha256: staged.container.sha256, entry: origin.entry, line: origin.line, ok: true });
   return message;
+}
+
+/** Whether another item of this container was recorded under this Message-ID (SeenIds said it may have been). */
+async function readBefore(ctx: RunContext, staged: StagedContainer, messageId: string, origin: { entry: string; line?: number | undefined }): Promise<boolean> {
+  await ctx.recorder.flush(); // the first item's record may still be in the buffer
+  const first = await ctx.ledger.getItem(messageId);
+  return first !== undefined && first.ok && first.containerSha256 === staged.container.sha256 && (first.entry !== origin.entry || first.line !== origin.line);
 }
 
 /** The run log and, when asked and the item has an id (so a Message-ID), the ledger's item record say why the item failed. */

@@ -4,6 +4,7 @@
 // usage error before anything is touched.
 import { XipError } from '../errors.js';
 import { DEFAULT_MAX_FAILURES } from './run-log.js';
+import { DEFAULT_SEEN_IDS_BITS } from './seen-ids.js';
 
 export interface RunSettingsInput {
   /** Copies sent to one mailbox in one batch (default 200). */
@@ -20,6 +21,8 @@ export interface RunSettingsInput {
   readonly renewEveryMs?: number | undefined;
   /** Failure lines kept in the run's log in memory (default 1,000; the ledger keeps all). */
   readonly maxFailuresInLog?: number | undefined;
+  /** The size of the filter of Message-IDs read from a container, as a power of two bits (default 25: 4 MiB; seen-ids.ts). */
+  readonly seenIdsBits?: number | undefined;
 }
 
 export type RunSettings = Readonly<Required<RunSettingsInput>>;
@@ -45,5 +48,6 @@ export function runSettings(input: RunSettingsInput = {}): RunSettings {
     leaseMs,
     renewEveryMs,
     maxFailuresInLog: whole('maxFailuresInLog', input.maxFailuresInLog, DEFAULT_MAX_FAILURES, 0),
+    seenIdsBits: Math.min(30, whole('seenIdsBits', input.seenIdsBits, DEFAULT_SEEN_IDS_BITS, 5)),
   });
 }

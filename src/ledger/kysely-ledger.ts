@@ -150,6 +150,24 @@ export class KyselyLedger implements Ledger {
     });
   }
 
+  getItem(messageId: string): Promise<ItemRecord | undefined> {
+    return guard('getItem', async () => {
+      const r = await this.#db.selectFrom('items').selectAll().where('message_id', '=', messageId).executeTakeFirst();
+      if (!r) return undefined;
+      return {
+        messageId: r.message_id,
+        source: r.source,
+        itemId: r.item_id,
+        containerSha256: r.container_sha256,
+        entry: r.entry,
+        ...(r.line !== null ? { line: r.line } : {}),
+        ok: r.ok === 1,
+        ...(r.code !== null ? { code: r.code } : {}),
+        ...(r.message !== null ? { message: r.message } : {}),
+      };
+    });
+  }
+
   recordItems(items: readonly ItemRecord[]): Promise<void> {
     return guard('recordItems', async () => {
       const recordedAt = this.#now().toISOString();

@@ -138,6 +138,8 @@ export interface Ledger {
   getContainer(sha256: string): Promise<{ sha256: string; ok: boolean; code: string | null; firstSeen: Date } | undefined>;
   /** Upsert by messageId, one transaction: the latest record of an item wins. Its container must be recorded. */
   recordItems(items: readonly ItemRecord[]): Promise<void>;
+  /** The latest record of an item, by its Message-ID (undefined when none). */
+  getItem(messageId: string): Promise<ItemRecord | undefined>;
   /** Appends failures to the run's list, one transaction. */
   recordFailures(runId: number, failures: readonly FailureRecord[]): Promise<void>;
   /** Every failure recorded for the run, in the order recorded. */

@@ -292,6 +292,15 @@ export function ledgerContract(name: string, factory: LedgerFactory): void {
         await assert.rejects(ledger.recordContainer({ sha256: 'cc', file: 'c.xip', ok: true, runId: first + 100 }), { code: 'LEDGER_ERROR' });
       });
 
+      it('reads an item back by its Message-ID: the latest record wins', async () => {
+        await ledger.recordContainer({ sha256: 'aa', file: 'a.xip', ok: true, runId: first });
+        await ledger.recordItems([{ messageId: '<1@xip.invalid>', source: 's', itemId: '1', containerSha256: 'aa', entry: 'items/a.ndjson', line: 3, ok: true }]);
+        assert.deepEqual(await ledger.getItem('<1@xip.invalid>'), { messageId: '<1@xip.invalid>', source: 's', itemId: '1', containerSha256: 'aa', entry: 'items/a.ndjson', line: 3, ok: true });
+        await ledger.recordItems([{ messageId: '<1@xip.invalid>', source: 's', itemId: '1', containerSha256: 'aa', entry: 'items/b.json', ok: false, code: 'ITEM_INVALID', message: 'why' }]);
+        assert.deepEqual(await ledger.getItem('<1@xip.invalid>'), { messageId: '<1@xip.invalid>', source: 's', itemId: '1', containerSha256: 'aa', entry: 'items/b.json', ok: false, code: 'ITEM_INVALID', message: 'why' });
+        assert.equal(await ledger.getItem('<2@xip.invalid>'), undefined);
+      });
+
       it('refuses items whose container was not recorded', async () => {
         await ledger.recordContainer({ sha256: 'aa', file: 'a.xip', ok: true, runId: first });
         await ledger.recordItems([{ messageId: '<1@xip.invalid>', source: 's', itemId: '1', containerSha256: 'aa', entry: 'e', ok: true }]);

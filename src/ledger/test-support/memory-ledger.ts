@@ -88,6 +88,14 @@ export class InMemoryLedger implements Ledger {
     return c && { sha256, ok: c.ok, code: c.code, firstSeen: new Date(c.firstSeen) };
   }
 
+  async getItem(messageId: string): Promise<ItemRecord | undefined> {
+    this.#open('getItem');
+    const i = this.#items.get(messageId);
+    if (!i) return undefined;
+    const { line, code, message, ...rest } = i;
+    return { ...rest, ...(line !== undefined ? { line } : {}), ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message } : {}) };
+  }
+
   async recordItems(items: readonly ItemRecord[]): Promise<void> {
     this.#open('recordItems');
     const missing = items.find((i) => !this.#containers.has(i.containerSha256));
