@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { InMemoryLedger } from '../ledger/test-support/memory-ledger.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
 import { createDirectory, mappingOptions } from '../mapping/index.js';
+import { messageIdFor } from '../message/index.js';
 import type { Ledger } from '../ports/ledger.js';
 import { fileSource } from '../sources/files.js';
 import { buildContainer, tempDir, testIdentity } from '../xip/test-support/container.js';
@@ -31,6 +32,8 @@ const ndjson = (items: readonly unknown[]) => items.map((i) => JSON.stringify(i)
 
 let dir: string;
 let ten: string;
+/** The Message-IDs of the ten items of `ten` (source "test", the test containers' package source). */
+const TEN_IDS = Array.from({ length: 10 }, (_, i) => messageIdFor('test', `c-${i}`));
 
 /** A clock the test moves. */
 function clock(start = Date.parse('2026-12-01T10:00:00Z')) {
@@ -139,28 +142,20 @@ for (const kind of LEDGERS) {
       const ledger = await kind.open(c.now);
       const target = new InMemoryTarget();
       const other = await ledger.startRun({ startedAt: c.now(), command: 'other', host: 'elsewhere', pid: 7, leaseMs: 60_000 });
-      // The other run claims ana's copies (it is sending them); a probe run learns their Message-IDs.
-      const probe = new InMemoryTarget();
-      const probeLedger = await kind.open(c.now);
-      await runImport(options([ten], probe, probeLedger, { now: c.now }));
-      const anaIds = probe.copiesIn(ANA, FOLDER);
-      await ledger.claim(ANA, FOLDER, anaIds, other);
+      // The other run claims ana's copies (it is sending them).
+      await ledger.claim(ANA, FOLDER, TEN_IDS, other);
       const log = await runImport(options([ten], target, ledger, { now: c.now }));
       assert.equal(log.inProgressElsewhere, 10);
       assert.equal(log.imported, 10);
       assert.deepEqual(target.copiesIn(ANA, FOLDER), [], 'nothing sent where the other run holds the claims');
       await ledger.close();
-      await probeLedger.close();
     });
 
     it('a lease that expired: its copies are taken over, looked up first, and sent once', async () => {
       const c = clock();
       const ledger = await kind.open(c.now);
       const target = new InMemoryTarget();
-      const probe = new InMemoryTarget();
-      const probeLedger = await kind.open(c.now);
-      await runImport(options([ten], probe, probeLedger, { now: c.now }));
-      const anaIds = probe.copiesIn(ANA, FOLDER);
+      const anaIds = TEN_IDS;
       const crashed = await ledger.startRun({ startedAt: c.now(), command: 'crashed', host: 'elsewhere', pid: 7, leaseMs: 60_000 });
       await ledger.claim(ANA, FOLDER, anaIds, crashed);
       // The crashed run had stored three of them before it died.
@@ -172,23 +167,18 @@ for (const kind of LEDGERS) {
       assert.equal(log.imported, 17);
       assert.equal(target.attempts.filter((a) => a.mailbox === ANA).length, 7);
       await ledger.close();
-      await probeLedger.close();
     });
 
     it('a run of this host whose process is gone: its claims are taken over at once, without waiting for the lease', async () => {
       const c = clock();
       const ledger = await kind.open(c.now);
       const target = new InMemoryTarget();
-      const probe = new InMemoryTarget();
-      const probeLedger = await kind.open(c.now);
-      await runImport(options([ten], probe, probeLedger, { now: c.now }));
       const dead = await ledger.startRun({ startedAt: c.now(), command: 'killed', host: 'test-host', pid: 4242, leaseMs: 60_000 });
-      await ledger.claim(ANA, FOLDER, probe.copiesIn(ANA, FOLDER), dead);
+      await ledger.claim(ANA, FOLDER, TEN_IDS, dead);
       const log = await runImport(options([ten], target, ledger, { now: c.now, runner: { ...alive, isAlive: (pid) => pid !== 4242 } }));
       assert.equal(log.inProgressElsewhere, 0);
       assert.equal(log.imported, 20);
       await ledger.close();
-      await probeLedger.close();
     });
 
     it('a run whose lease lapsed stops sending (LEASE_LOST) and records itself failed with that code', async () => {

@@ -29,11 +29,11 @@
 // closes (stdin EOF), as test/support/dovecot.ts does. master, on SIGTERM,
 // stops its imapd children. Cyrus logs to syslog only; without a syslog
 // daemon the log is lost, so a failure here is diagnosed over IMAP.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { checkName, freePort, spawnWatched, waitForGreeting } from './server-process.js';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -161,45 +161,6 @@ async function setup(): Promise<CyrusInstall> {
   return { version, imapd, runUser };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForGreeting(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`cyrus master exited (${child.exitCode ?? child.signalCode})`);
-    const greeted = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port });
-      let text = '';
-      const done = (ok: boolean): void => {
-        socket.destroy();
-        resolve(ok);
-      };
-      socket.setTimeout(2000, () => done(false));
-      socket.on('data', (d) => {
-        text += d.toString('latin1');
-        if (text.includes('\r\n')) done(text.startsWith('* OK'));
-      });
-      socket.on('error', () => done(false));
-    });
-    if (greeted) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`cyrus did not greet on 127.0.0.1:${port} within ${timeoutMs} ms`);
-}
-
-function checkName(kind: string, value: string): void {
-  if (!/^[A-Za-z0-9._@+-]+$/.test(value)) throw new TypeError(`${kind} "${value}" must be made of letters, digits and ._@+-`);
-}
-
 function imapdConf(o: { dir: string; admin: string; runUser: string; isRoot: boolean; extra: string }): string {
   return [
     '# written by test/support/cyrus.ts',
@@ -294,32 +255,15 @@ export async function startCyrus(options: StartCyrusOptions): Promise<Cyrus> {
   for (let attempt = 0; attempt < 3 && !child; attempt++) {
     port = await freePort();
     await writeFile(join(dir, 'cyrus.conf'), cyrusConf({ dir, port, imapd: install.imapd }));
-    // The watchdog of dovecot.ts: master in the foreground under a shell that
-    // stops it when our pipe (fd 3, a copy of its stdin) reaches EOF.
-    const script = [
-      'exec 3<&0',
-      '"$0" -C "$1" -M "$2" -p "$3" -L "$4" </dev/null 3<&- & d=$!',
-      "trap 'kill $d 2>/dev/null' TERM",
-      '{ cat <&3 >/dev/null; kill $d 2>/dev/null; } & w=$!',
-      'exec 3<&-',
-      'while kill -0 $d 2>/dev/null; do wait $d; done',
-      'kill $w 2>/dev/null',
-    ].join('\n');
-    const started = spawn('/bin/sh', ['-c', script, CYRUS_MASTER, configPath, join(dir, 'cyrus.conf'), pidPath, logPath], {
-      cwd: dir,
-      stdio: ['pipe', 'ignore', 'pipe'],
-      ...(isRoot ? { uid: runUser.uid, gid: runUser.gid } : {}),
-    });
-    let stderr = '';
-    started.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const { child: started, stderr: stderrOf } = spawnWatched(CYRUS_MASTER, ['-C', configPath, '-M', join(dir, 'cyrus.conf'), '-p', pidPath, '-L', logPath], { cwd: dir, ...(isRoot ? { uid: runUser.uid, gid: runUser.gid } : {}) });
     try {
-      await waitForGreeting(port, started, 20_000);
+      await waitForGreeting('cyrus master', port, started, 20_000);
       child = started;
     } catch (e) {
       started.stdin?.end();
       started.kill('SIGKILL');
       const log = await readFile(logPath, 'utf8').catch(() => '');
-      lastError = new Error(`${(e as Error).message}\n--- stderr\n${stderr}\n--- ${logPath}\n${log}`);
+      lastError = new Error(`${(e as Error).message}\n--- stderr\n${stderrOf()}\n--- ${logPath}\n${log}`);
       // master logs a lost bind race to syslog only: try another port, at most three times.
     }
   }

@@ -15,11 +15,11 @@
 // started under a small shell that reads the harness's pipe and stops Dovecot
 // when the pipe closes (stdin EOF), which the kernel does when the test
 // process dies for any reason.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { checkName, freePort, spawnWatched, waitForGreeting } from './server-process.js';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -166,47 +166,6 @@ async function userExists(name: string): Promise<boolean> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Resolves once the server greets ("* OK"), rejects on timeout. */
-async function waitForGreeting(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`dovecot exited (${child.exitCode ?? child.signalCode})`);
-    const greeted = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port });
-      let text = '';
-      const done = (ok: boolean): void => {
-        socket.destroy();
-        resolve(ok);
-      };
-      socket.setTimeout(2000, () => done(false));
-      socket.on('data', (d) => {
-        text += d.toString('latin1');
-        if (text.includes('\r\n')) done(text.startsWith('* OK'));
-      });
-      socket.on('error', () => done(false));
-    });
-    if (greeted) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`dovecot did not greet on 127.0.0.1:${port} within ${timeoutMs} ms`);
-}
-
-function checkName(kind: string, value: string): void {
-  // passwd-file fields are ':'-separated; keep test identities plain.
-  if (!/^[A-Za-z0-9._@+-]+$/.test(value)) throw new TypeError(`${kind} "${value}" must be made of letters, digits and ._@+-`);
-}
-
 function configText(o: {
   dir: string;
   port: number;
@@ -345,35 +304,16 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
       await chmod(dir, 0o700);
       if (options.mailRoot) await adopt(mailRoot);
     }
-    // The watchdog: Dovecot in the foreground (-F) under a shell that stops it
-    // when our pipe (fd 3, a copy of its stdin) reaches EOF, and that itself
-    // ends when Dovecot does. An asynchronous list's stdin is /dev/null in a
-    // non-interactive shell, hence the copy.
-    const script = [
-      'exec 3<&0',
-      '"$0" -F -c "$1" </dev/null 3<&- & d=$!',
-      "trap 'kill $d 2>/dev/null' TERM",
-      '{ cat <&3 >/dev/null; kill $d 2>/dev/null; } & w=$!',
-      'exec 3<&-',
-      'while kill -0 $d 2>/dev/null; do wait $d; done',
-      'kill $w 2>/dev/null',
-    ].join('\n');
-    const started = spawn('/bin/sh', ['-c', script, DOVECOT_BIN, configPath], {
-      cwd: dir,
-      stdio: ['pipe', 'ignore', 'pipe'],
-      ...(isRoot ? { uid: runUser.uid, gid: runUser.gid } : {}),
-    });
-    let stderr = '';
-    started.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const { child: started, stderr: stderrOf } = spawnWatched(DOVECOT_BIN, ['-F', '-c', configPath], { cwd: dir, ...(isRoot ? { uid: runUser.uid, gid: runUser.gid } : {}) });
     try {
-      await waitForGreeting(port, started, 20_000);
+      await waitForGreeting('dovecot', port, started, 20_000);
       child = started;
     } catch (e) {
       started.stdin?.end();
       started.kill('SIGKILL');
       const log = await readFile(logPath, 'utf8').catch(() => '');
-      lastError = new Error(`${(e as Error).message}\n--- stderr\n${stderr}\n--- ${logPath}\n${log}`);
-      if (!/bind|in use/i.test(log + stderr)) break; // only a lost port race is worth another try
+      lastError = new Error(`${(e as Error).message}\n--- stderr\n${stderrOf()}\n--- ${logPath}\n${log}`);
+      if (!/bind|in use/i.test(log + stderrOf())) break; // only a lost port race is worth another try
     }
   }
   if (!child) {

@@ -1,0 +1,73 @@
+// What the test servers (dovecot.ts, cyrus.ts) share: a free loopback port,
+// a foreground server under a watchdog shell, the wait for its greeting, and
+// the check of the names written into their configuration files.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts `command args` in the foreground under a shell that stops it when
+ * our pipe (fd 3, a copy of its stdin) reaches EOF — so the server dies with
+ * the test process, however that ends — and that itself ends when the
+ * server does. An asynchronous list's stdin is /dev/null in a
+ * non-interactive shell, hence the copy.
+ */
+export function spawnWatched(command: string, args: readonly string[], options: { cwd: string; uid?: number; gid?: number }): { child: ChildProcess; stderr: () => string } {
+  const script = [
+    'exec 3<&0',
+    '"$@" </dev/null 3<&- & d=$!',
+    "trap 'kill $d 2>/dev/null' TERM",
+    '{ cat <&3 >/dev/null; kill $d 2>/dev/null; } & w=$!',
+    'exec 3<&-',
+    'while kill -0 $d 2>/dev/null; do wait $d; done',
+    'kill $w 2>/dev/null',
+  ].join('\n');
+  const child = spawn('/bin/sh', ['-c', script, 'sh', command, ...args], {
+    cwd: options.cwd,
+    stdio: ['pipe', 'ignore', 'pipe'],
+    ...(options.uid !== undefined && options.gid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { child, stderr: () => stderr };
+}
+
+/** Resolves once the server on the port greets ("* OK"), rejects when it exits or on timeout. */
+export async function waitForGreeting(name: string, port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode})`);
+    const greeted = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: '127.0.0.1', port });
+      let text = '';
+      const done = (ok: boolean): void => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(2000, () => done(false));
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+        if (text.includes('\r\n')) done(text.startsWith('* OK'));
+      });
+      socket.on('error', () => done(false));
+    });
+    if (greeted) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${name} did not greet on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+/** Names written into passwd-style files (':'-separated) and configurations: kept plain. */
+export function checkName(kind: string, value: string): void {
+  if (!/^[A-Za-z0-9._@+-]+$/.test(value)) throw new TypeError(`${kind} "${value}" must be made of letters, digits and ._@+-`);
+}
