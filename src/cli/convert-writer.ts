@@ -1,26 +1,32 @@
 // The files of `xip convert`: one `<32 hex>.eml` per message, named from a
 // hash of its Message-ID (never from input: a Message-ID is the sender's
-// text, and `<../../x@evil>` must not pick a path), each written whole under
-// a temporary name and then given its final name, never replacing a file.
+// text, and `<"../../x"@evil>` must not pick a path), each written whole
+// under a temporary name and then given its final name, never replacing a
+// file.
 //
-// Files are written several at a time, in a window bounded by count and by
-// declared bytes, so that conversion (on the main thread) and the file
-// system calls (on libuv's threads) overlap while memory stays bounded
-// whatever the message sizes. Which item gets which name, and every byte,
-// is decided before a write starts, so the output does not depend on the
-// order in which writes finish.
+// Small messages are read into memory and written in batches by one worker
+// thread with synchronous calls, while the main thread goes on converting.
+// One thread, not libuv's four: creating, linking and unlinking names in one
+// directory all take that directory's lock, and four threads contending for
+// it cost several times the system time of one doing the same calls in turn
+// (bench/RESULTS.md). What is read and not yet written is bounded by a window
+// of files and bytes; a message too large for the window is streamed to its
+// file alone. Every name and byte is fixed before a write starts, so the
+// output does not depend on the order in which writes end.
 //
 // No fsync: this is an export from a signed container that stays the
 // record, not the archive itself. A process that is killed leaves only whole
 // files under their final names (and `.partial` files, which are never
-// renamed); after a crash of the machine itself, files written just before
-// it may be empty or missing — convert again into an empty directory.
+// linked); after a crash of the machine itself, files written just before it
+// may be empty or missing — convert again into an empty directory.
 import { createHash } from 'node:crypto';
+import type * as Fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { link, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { isXipError } from '../errors.js';
+import { Worker, type MessagePort } from 'node:worker_threads';
+import { isXipError, XipError } from '../errors.js';
 
 /** `<first 32 hex digits of SHA-256 of the Message-ID>.eml`: a fixed, safe shape whatever the Message-ID holds. */
 export function emlFileName(messageId: string): string {
@@ -28,15 +34,16 @@ export function emlFileName(messageId: string): string {
 }
 
 export interface WindowLimits {
-  /** Files being written at once. */
+  /** Files read into memory and not yet written. */
   readonly files: number;
-  /** Declared message bytes being written at once; a larger message is written alone. */
+  /** Bytes read into memory and not yet written; a larger message is streamed to its file alone. */
   readonly bytes: number;
 }
 
-// 32 files keep libuv's four threads busy while the main thread converts;
-// more gained nothing measurable on a 2-core machine (bench/RESULTS.md).
-export const DEFAULT_WINDOW: WindowLimits = Object.freeze({ files: 32, bytes: 32 * 1024 * 1024 });
+// Batches of up to half the window go to the writer thread, so that one is
+// being written while the next fills. 256 files of ~1.4 KB per batch made the
+// per-batch cost vanish; 8 MiB bounds the memory whatever the sizes.
+export const DEFAULT_WINDOW: WindowLimits = Object.freeze({ files: 512, bytes: 8 * 1024 * 1024 });
 
 export interface MessageFile {
   readonly size: number;
@@ -45,57 +52,205 @@ export interface MessageFile {
 
 export type WriteOutcome = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
 
-/** EEXIST at the final name: the file is left as it was. */
+/** The code of a file that is already there: it is left as it was. */
 export const TARGET_EXISTS = 'EXTRACT_TARGET_EXISTS';
 
+/** Files whose bytes lie one after the other in `data`. */
+export interface FileBatch {
+  readonly files: readonly { readonly name: string; readonly temp: string; readonly length: number }[];
+  readonly data: ArrayBuffer;
+}
+
+/** null when the file is in place, else the errno code and message; `atTarget` when the final name was the fault (EEXIST: taken). */
+export type FileResult = null | { readonly errno: string; readonly message: string; readonly atTarget?: boolean };
+
+/** Where batches are written: the worker thread, or a fake in tests. */
+export interface BatchSink {
+  write(batch: FileBatch): Promise<FileResult[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Writes each file of a batch under its temporary name, then link(2)s it to
+ * its final name and removes the temporary one: unlike rename(2), link fails
+ * with EEXIST instead of replacing a file that is already there. Run in the
+ * worker thread, so it takes its `fs` as an argument and closes over nothing.
+ */
+export function writeBatchSync(fs: typeof Fs, batch: FileBatch): FileResult[] {
+  const results: FileResult[] = [];
+  let offset = 0;
+  for (const file of batch.files) {
+    const bytes = new Uint8Array(batch.data, offset, file.length);
+    offset += file.length;
+    let fd: number | undefined;
+    let atTarget = false;
+    try {
+      fd = fs.openSync(file.temp, 'wx');
+      for (let written = 0; written < bytes.length; ) written += fs.writeSync(fd, bytes, written, bytes.length - written, written);
+      const closing = fd;
+      fd = undefined;
+      fs.closeSync(closing);
+      atTarget = true;
+      fs.linkSync(file.temp, file.name);
+      results.push(null);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      results.push({ errno: err.code ?? 'EIO', message: err.message, atTarget });
+    } finally {
+      if (fd !== undefined) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          // already failing: the first error is the one reported
+        }
+      }
+      try {
+        fs.unlinkSync(file.temp);
+      } catch {
+        // gone, or never made
+      }
+    }
+  }
+  return results;
+}
+
+function workerMain(port: MessagePort, fs: typeof Fs, write: typeof writeBatchSync): void {
+  port.on('message', (batch: FileBatch) => port.postMessage(write(fs, batch)));
+}
+
+/** The writer thread. Its code is this module's own functions, passed as source: nothing for a loader to resolve. */
+export function workerSink(): BatchSink {
+  const worker = new Worker(`(${workerMain.toString()})(require('node:worker_threads').parentPort, require('node:fs'), ${writeBatchSync.toString()})`, { eval: true });
+  const waiting: { resolve: (r: FileResult[]) => void; reject: (e: unknown) => void }[] = [];
+  let failed: unknown;
+  worker.on('message', (results: FileResult[]) => waiting.shift()?.resolve(results));
+  const fail = (e: unknown): void => {
+    failed ??= e;
+    for (const w of waiting.splice(0)) w.reject(e);
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the writer thread stopped (exit ${code})`)));
+  return {
+    write: (batch) =>
+      failed !== undefined
+        ? Promise.reject(failed)
+        : new Promise((resolve, reject) => {
+            waiting.push({ resolve, reject });
+            worker.postMessage(batch, [batch.data]);
+          }),
+    close: async () => {
+      failed ??= new Error('the writer thread was closed');
+      await worker.terminate();
+    },
+  };
+}
+
+interface Pending {
+  readonly name: string;
+  readonly size: number;
+  readonly bytes: Buffer;
+  readonly done: (outcome: WriteOutcome) => void;
+}
+
 export class EmlWriter {
-  private inFlight = 0;
-  private bytesInFlight = 0;
-  private waiting: (() => void)[] = [];
-  private idleWaiters: (() => void)[] = [];
+  private files = 0; // read into memory and not yet written
+  private bytes = 0;
+  private pending: Pending[] = []; // not yet handed to the sink
+  private pendingBytes = 0;
+  private room: (() => void)[] = [];
   private sequence = 0;
+  private sink: BatchSink | undefined;
 
   constructor(
     private readonly dir: string,
     private readonly limits: WindowLimits = DEFAULT_WINDOW,
+    private readonly makeSink: () => BatchSink = workerSink,
   ) {
-    if (!(limits.files >= 1 && limits.bytes >= 0)) throw new TypeError('EmlWriter: at least one file at a time');
+    if (!(limits.files >= 2 && limits.bytes >= 2)) throw new TypeError('EmlWriter: a window of at least two files and two bytes');
   }
 
   /**
-   * Waits for room in the window, then starts writing `name` and returns;
-   * `done` receives the outcome when the file is in place (or was not
-   * written).
+   * Reads the message, waiting for room in the window first, and queues it
+   * for writing; `done` receives the outcome once the file is in place (or
+   * was not written). Resolves when the next message may be given.
    */
   async write(name: string, message: MessageFile, done: (outcome: WriteOutcome) => void): Promise<void> {
-    while (!this.fits(message.size)) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.inFlight++;
-    this.bytesInFlight += message.size;
-    void this.writeOne(name, message).then(done, (e: unknown) => done(failure(e))).finally(() => {
-      this.inFlight--;
-      this.bytesInFlight -= message.size;
-      for (const wake of this.waiting.splice(0)) wake();
-      if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-    });
+    if (message.size > this.limits.bytes / 2) {
+      await this.idle();
+      done(await this.streamAlone(name, message));
+      return;
+    }
+    while (this.files + 1 > this.limits.files || this.bytes + message.size > this.limits.bytes) {
+      this.flush();
+      await new Promise<void>((resolve) => this.room.push(resolve));
+    }
+    this.files++;
+    this.bytes += message.size;
+    let bytes: Buffer;
+    try {
+      bytes = await readAll(message);
+    } catch (e) {
+      this.release(1, message.size);
+      done(failure(e));
+      return;
+    }
+    this.pending.push({ name, size: message.size, bytes, done });
+    this.pendingBytes += bytes.length;
+    if (this.pending.length >= this.limits.files / 2 || this.pendingBytes >= this.limits.bytes / 2) this.flush();
   }
 
-  /** Resolves when every file started has been written or has failed. */
+  /** Resolves when every message given so far has been written or has failed. */
   async idle(): Promise<void> {
-    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.flush();
+    while (this.files > 0) await new Promise<void>((resolve) => this.room.push(resolve));
   }
 
-  private fits(size: number): boolean {
-    return this.inFlight === 0 || (this.inFlight < this.limits.files && this.bytesInFlight + size <= this.limits.bytes);
+  /** Writes what is left, then stops the writer thread. */
+  async close(): Promise<void> {
+    try {
+      await this.idle();
+    } finally {
+      await this.sink?.close();
+      this.sink = undefined;
+    }
   }
 
-  /**
-   * Writes under a temporary name in the same directory, then link(2)s it to
-   * the final name and removes the temporary one. Unlike rename(2), link
-   * fails with EEXIST instead of replacing a file that is already there.
-   */
-  private async writeOne(name: string, message: MessageFile): Promise<WriteOutcome> {
-    const target = join(this.dir, name);
-    const temp = join(this.dir, `.${name}.${process.pid}-${++this.sequence}.partial`);
+  private release(files: number, bytes: number): void {
+    this.files -= files;
+    this.bytes -= bytes;
+    for (const wake of this.room.splice(0)) wake();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const files = this.pending;
+    const data = new Uint8Array(this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    let offset = 0;
+    for (const f of files) {
+      data.set(f.bytes, offset);
+      offset += f.bytes.length;
+    }
+    const batch: FileBatch = {
+      files: files.map((f) => ({ name: join(this.dir, f.name), temp: this.tempName(f.name), length: f.bytes.length })),
+      data: data.buffer,
+    };
+    this.sink ??= this.makeSink();
+    const settle = (results: readonly FileResult[]): void => {
+      files.forEach((f, i) => f.done(outcomeOf(f.name, results[i])));
+      this.release(files.length, files.reduce((n, f) => n + f.size, 0));
+    };
+    this.sink.write(batch).then(settle, (e: unknown) => settle(files.map(() => ({ errno: 'EIO', message: `the writer thread failed: ${(e as Error).message ?? String(e)}` }))));
+  }
+
+  private tempName(name: string): string {
+    return join(this.dir, `.${name}.${process.pid}-${++this.sequence}.partial`);
+  }
+
+  /** A message too large for the window, streamed from its source to its file, with the same temporary name and link. */
+  private async streamAlone(name: string, message: MessageFile): Promise<WriteOutcome> {
+    const temp = this.tempName(name);
     let fh: FileHandle | undefined;
     try {
       fh = await open(temp, 'wx');
@@ -111,10 +266,10 @@ export class EmlWriter {
       fh = undefined;
       await closing.close();
       try {
-        await link(temp, target);
+        await link(temp, join(this.dir, name));
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { ok: false, code: TARGET_EXISTS, message: `${name} already exists in the destination; it was left as it was` };
-        throw e;
+        const err = e as NodeJS.ErrnoException;
+        return outcomeOf(name, { errno: err.code ?? 'EIO', message: err.message, atTarget: true });
       }
       return { ok: true };
     } catch (e) {
@@ -124,6 +279,26 @@ export class EmlWriter {
       await unlink(temp).catch(() => undefined); // gone, or never made
     }
   }
+}
+
+/** The message's bytes, exactly its declared size: a stream that yields more is stopped there, so the window holds. */
+async function readAll(message: MessageFile): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of message.open() as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > message.size) throw new XipError('MESSAGE_INVALID', `the message stream yields more than the declared ${message.size} octets`);
+    chunks.push(chunk);
+  }
+  if (length !== message.size) throw new XipError('MESSAGE_INVALID', `the message stream yielded ${length} octets, ${message.size} were declared`);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+}
+
+function outcomeOf(name: string, result: FileResult | undefined): WriteOutcome {
+  if (result === null) return { ok: true };
+  if (result === undefined) return { ok: false, code: 'IO_ERROR', message: `${name}: the writer thread gave no result` };
+  if (result.errno === 'EEXIST' && result.atTarget) return { ok: false, code: TARGET_EXISTS, message: `${name} already exists in the destination; it was left as it was` };
+  return { ok: false, code: 'IO_ERROR', message: `${result.errno}: ${result.message}` };
 }
 
 function failure(e: unknown): WriteOutcome {

@@ -93,7 +93,7 @@ export function registerConvert(program: Command, io: Output, setExit: SetExit):
               }
               unused = items.unused();
             } finally {
-              await writer.idle(); // before the container, which the writes read from, is closed
+              await writer.close(); // before the container, which the writes read from, is closed
             }
           } finally {
             await container.close();
