@@ -1,6 +1,6 @@
-// The interoperability corpus of shared/interop: containers and broken ZIPs
-// made by other projects, each answered as expectations.json says. Read where
-// they lie (../shared/interop from the project's root), never copied.
+// The interoperability corpus (test/fixtures/interop): containers and broken
+// ZIPs made by other projects, each answered as expectations.json says. Where
+// each file comes from, and its licence: test/fixtures/interop/LICENSES.md.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,7 @@ import { isXipCode, XipError } from '../src/errors.js';
 import { parseCertificates } from '../src/xip/cms/index.js';
 import { verifyFile } from '../src/xip/verify.js';
 
-const INTEROP = fileURLToPath(new URL('../../shared/interop/', import.meta.url));
+const INTEROP = fileURLToPath(new URL('fixtures/interop/', import.meta.url));
 
 interface Case {
   file: string;
@@ -23,7 +23,7 @@ interface Case {
 
 const { cases } = JSON.parse(readFileSync(`${INTEROP}expectations.json`, 'utf8')) as { cases: Case[] };
 
-describe('interoperability corpus (shared/interop/expectations.json)', () => {
+describe('interoperability corpus (test/fixtures/interop/expectations.json)', () => {
   it('has cases to run', () => assert.ok(cases.length >= 30, `only ${cases.length} cases`));
 
   for (const c of cases) {

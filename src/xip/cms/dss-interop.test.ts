@@ -1,6 +1,6 @@
-// A CAdES signature written by another implementation (esig/dss, from
-// shared/interop): it must parse and verify, and trust must answer as
-// shared/interop/expectations.json says. Its signed attributes include a
+// A CAdES signature written by another implementation (esig/dss, kept in
+// test/fixtures/interop): it must parse and verify, and trust must answer as
+// test/fixtures/interop/expectations.json says. Its signed attributes include a
 // content time-stamp (2.20) and CMSAlgorithmProtection (9.52), which are ignored.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -15,7 +15,7 @@ import { readSignedData } from './signed-data.js';
 import { verifyTimestampToken } from './timestamp.js';
 import { verifyTrust } from './trust.js';
 
-const interop = join(import.meta.dirname, '../../../../shared/interop');
+const interop = join(import.meta.dirname, '../../../test/fixtures/interop');
 const container = join(interop, 'containers/dss-onefile-ok.asice');
 
 async function unzipEntry(zip: string, entry: string): Promise<Buffer> {

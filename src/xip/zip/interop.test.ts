@@ -1,6 +1,6 @@
 // The ZIP layer against files this project did not write: yauzl's failure
-// corpus and real ASiC-E containers, read where they lie in ../shared/interop
-// (see its README and expectations.json). The whole-verifier run over the same
+// corpus and real ASiC-E containers, kept in test/fixtures/interop (see its
+// README, LICENSES.md and expectations.json). The whole-verifier run over the same
 // corpus lives with the verifier; this one stops at step 1 (and reads the
 // entries, since for some broken files only reading can tell).
 import { describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import { resolveZipLimits } from '../../limits.js';
 import { openZip } from './reader.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const interop = join(repoRoot, '..', 'shared', 'interop');
+const interop = join(repoRoot, 'test', 'fixtures', 'interop');
 
 interface Case {
   readonly file: string;
