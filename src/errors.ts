@@ -1,5 +1,5 @@
 // The catalogue of stable error codes. The XIP codes are those of
-// shared/specs/xip-format.md §5; each has a sentence a person can act on.
+// docs/xip-format.md §5; each has a sentence a person can act on.
 // Codes never change once published: they appear in CLI output, logs, the
 // ledger and the API. Map them to exit codes in exactly one place (cli/exit.ts).
 
