@@ -12,6 +12,14 @@ export interface ZipLimits {
   readonly ratioMinSize: number;
   /** Largest manifest read into memory. */
   readonly maxManifestBytes: number;
+  /**
+   * Deepest element nesting in the manifest, the root being 1 (MANIFEST_INVALID).
+   * An XIP manifest needs 4; the parser's cost grows with the square of the
+   * depth, so a deep one is refused at the first element past the limit.
+   */
+  readonly maxManifestDepth: number;
+  /** Most elements in the manifest: 3 per data entry, a few more (MANIFEST_INVALID). */
+  readonly maxManifestElements: number;
   /** Largest signature (CMS) read into memory. */
   readonly maxSignatureBytes: number;
 }
@@ -22,6 +30,9 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = Object.freeze({
   maxCompressionRatio: 200,
   ratioMinSize: 1024 ** 2,
   maxManifestBytes: 256 * 1024 ** 2,
+  maxManifestDepth: 64,
+  // maxEntries data entries of 3 elements each, and room for extensions.
+  maxManifestElements: 4_000_000,
   maxSignatureBytes: 16 * 1024 ** 2,
 });
 
@@ -39,10 +50,20 @@ export interface ItemLimits {
    * A larger item fails alone with ITEM_TOO_LARGE; the others go on.
    */
   readonly maxItemBytes: number;
+  /**
+   * Most arrays and objects nested in one JSON item, the item itself counting
+   * as one (so `properties` may hold 126 more levels). No export needs more;
+   * 128 is serde_json's recursion limit. Parsing and writing are iterative, so
+   * the stack is safe at any setting; the limit makes an absurd item
+   * (`properties` 5,000 deep in 10 KB) fail alone with ITEM_TOO_DEEP, named
+   * by entry and line, before anything walks it.
+   */
+  readonly maxItemDepth: number;
 }
 
 export const DEFAULT_ITEM_LIMITS: ItemLimits = Object.freeze({
   maxItemBytes: 64 * 1024 ** 2,
+  maxItemDepth: 128,
 });
 
 export function resolveItemLimits(partial: Partial<ItemLimits> = {}): ItemLimits {

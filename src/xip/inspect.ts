@@ -83,7 +83,7 @@ export async function inspectFile(path: string, limits: Partial<ZipLimits> = {})
     }));
     const files = archive.entries.filter((e) => !e.isDirectory);
     const manifest = await readPart(archive, files.filter((e) => MANIFEST_PATTERN.test(e.name)), 'MANIFEST_MISSING', resolved.maxManifestBytes, (entry, bytes) => {
-      const m = parseManifest(bytes);
+      const m = parseManifest(bytes, resolved);
       return {
         ok: true as const,
         name: entry.name,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { XipError } from '../errors.js';
+import { DEFAULT_ZIP_LIMITS } from '../limits.js';
 import { decodeEntryUri, encodeEntryUri, parseManifest, writeManifest, type ManifestReference } from './manifest.js';
 
 const digest = Buffer.alloc(32, 7);
@@ -79,5 +80,36 @@ describe('manifest', () => {
       rejects(pkg('version="1" created="2026-11-22T00:00:00Z" items="1"'), /source/);
     });
     it('an unexpected element', () => rejects(wrap(SIG + DOR('a') + '<asic:Other/>'), /unexpected/));
+  });
+
+  // Issue 8 fault 4: parse time grew with the square of the nesting inside an
+  // Extension (40,000 levels: 14 s), all before the signature is checked.
+  describe('bounds the unauthenticated parse (MANIFEST_INVALID)', () => {
+    const inExtension = (inner: string) =>
+      wrap(`${SIG}${DOR('a')}<asic:ASiCManifestExtensions><asic:Extension Critical="false">${inner}</asic:Extension></asic:ASiCManifestExtensions>`);
+    const nested = (levels: number) => `${'<x:a xmlns:x="urn:x">'.repeat(levels)}${'</x:a>'.repeat(levels)}`;
+    const depthLimit = DEFAULT_ZIP_LIMITS.maxManifestDepth;
+
+    it('refuses elements nested one deeper than maxManifestDepth, and accepts them at the limit', () => {
+      // The root, ASiCManifestExtensions and Extension are 3 levels.
+      rejects(inExtension(nested(depthLimit - 3 + 1)), /nested more than 64 deep/);
+      assert.equal(parseManifest(Buffer.from(inExtension(nested(depthLimit - 3)))).references.length, 1);
+    });
+
+    it('refuses 40,000 levels at the first element past the limit, before the malformed rest is read', () => {
+      // Had the parser gone on, it would have reported the stray "<" at the end.
+      const xml = inExtension(`${'<a>'.repeat(40_000)}<<`);
+      rejects(xml, /nested more than 64 deep \(the maxManifestDepth limit\)/);
+    });
+
+    it('refuses more elements than maxManifestElements, before the malformed rest is read', () => {
+      const xml = wrap(SIG + Array.from({ length: 20 }, (_, i) => DOR(`e${i}`)).join('') + '<<');
+      assert.throws(
+        () => parseManifest(Buffer.from(xml), { ...DEFAULT_ZIP_LIMITS, maxManifestElements: 30 }),
+        (e: unknown) => e instanceof XipError && e.code === 'MANIFEST_INVALID' && /more than 30 elements \(the maxManifestElements limit\)/.test(e.message),
+      );
+      // Root + SigReference + 3 per reference.
+      assert.equal(parseManifest(Buffer.from(wrap(SIG + Array.from({ length: 20 }, (_, i) => DOR(`e${i}`)).join(''))), { ...DEFAULT_ZIP_LIMITS, maxManifestElements: 62 }).references.length, 20);
+    });
   });
 });

@@ -3,6 +3,7 @@
 // entries are covered through the digests it lists.
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { XipError } from '../errors.js';
+import { DEFAULT_ZIP_LIMITS, type ZipLimits } from '../limits.js';
 
 export const NS_ASIC = 'http://uri.etsi.org/02918/v1.2.1#';
 export const NS_DS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -90,12 +91,18 @@ interface Frame {
   text: string;
 }
 
+export type ManifestLimits = Pick<ZipLimits, 'maxManifestDepth' | 'maxManifestElements'>;
+
 /**
  * Parses and checks a manifest (§2). Throws MANIFEST_INVALID naming the first
  * rule broken. DTDs are refused outright, so no entity can be declared or
- * fetched; saxes itself never resolves external resources.
+ * fetched; saxes itself never resolves external resources. The manifest is
+ * parsed before its signature is checked, so whoever sends a file controls
+ * it: depth and element count are bounded (saxes resolves an element's
+ * namespace by walking the open elements, so its cost grows with the square
+ * of the depth), and checked as each element starts, before saxes resolves it.
  */
-export function parseManifest(bytes: Buffer): Manifest {
+export function parseManifest(bytes: Buffer, limits: ManifestLimits = DEFAULT_ZIP_LIMITS): Manifest {
   let xml: string;
   try {
     xml = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -141,6 +148,17 @@ export function parseManifest(bytes: Buffer): Manifest {
   parser.on('cdata', (t) => {
     const top = stack[stack.length - 1];
     if (top) top.text += t;
+  });
+  let elements = 0;
+  parser.on('opentagstart', () => {
+    // `stack` holds the open elements: this one will be at depth stack.length + 1.
+    if (stack.length + 1 > limits.maxManifestDepth) {
+      fail(invalid(`elements nested more than ${limits.maxManifestDepth} deep (the maxManifestDepth limit)`));
+    }
+    elements += 1;
+    if (elements > limits.maxManifestElements) {
+      fail(invalid(`more than ${limits.maxManifestElements} elements (the maxManifestElements limit)`));
+    }
   });
   parser.on('opentag', (tag) => {
     const depth = stack.length;

@@ -89,7 +89,7 @@ export async function verifyHandle(handle: FileHandle, options: VerifyOptions): 
   const manifestBytes = await archive.readEntry(manifestEntry, limits.maxManifestBytes);
   let manifest: Manifest;
   try {
-    manifest = parseManifest(manifestBytes);
+    manifest = parseManifest(manifestBytes, limits);
   } catch (e) {
     if (e instanceof XipError) throw new XipError(e.code, e.detail, { entry: manifestEntry.name, cause: e });
     throw e;
