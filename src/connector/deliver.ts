@@ -21,7 +21,7 @@ export async function deliverCopies(ctx: RunContext, mailbox: string, copies: re
   const claimed = await claimCopies(ctx, mailbox, copies);
   if (claimed === undefined) return;
   const toSend = [...claimed.send, ...(await recheck(ctx, mailbox, claimed.recheck))];
-  if (toSend.length > 0) await send(ctx, mailbox, toSend);
+  if (toSend.length > 0) await send(ctx, mailbox, toSend, claimed.batch);
   await ctx.recorder.flushIfFull();
 }
 
@@ -45,7 +45,8 @@ function listing(ctx: RunContext, mailbox: string): Promise<Map<string, string> 
   return known;
 }
 
-async function claimCopies(ctx: RunContext, mailbox: string, copies: readonly Copy[]): Promise<{ send: Copy[]; recheck: Copy[] } | undefined> {
+/** The copies this run now holds, to send or to look up first, and the batch's number in the run (for crash injection). */
+async function claimCopies(ctx: RunContext, mailbox: string, copies: readonly Copy[]): Promise<{ send: Copy[]; recheck: Copy[]; batch: number } | undefined> {
   // The same message twice in one batch (the same item in two containers of the run) is one copy.
   const unique = new Map<string, Copy>();
   for (const c of copies) {
@@ -75,8 +76,9 @@ async function claimCopies(ctx: RunContext, mailbox: string, copies: readonly Co
   if (unique.size === 0) return undefined;
   ctx.lease.assertHeld(); // a run whose lease lapsed claims nothing more
   const claims = await claimWithReaping(ctx, mailbox, [...unique.keys()]);
-  crashIf(ctx, 'after-pending', ++ctx.counters.batches);
-  const out = { send: [] as Copy[], recheck: [] as Copy[] };
+  const batch = ++ctx.counters.batches;
+  crashIf(ctx, 'after-pending', batch);
+  const out = { send: [] as Copy[], recheck: [] as Copy[], batch };
   for (const [id, copy] of unique) {
     const claim = claims.get(id);
     if (claim === undefined) throw new Error(`the ledger gave no claim for ${id}`);
@@ -139,10 +141,10 @@ async function outcomesOf(target: MailboxTarget, mailbox: string, folder: string
   return byId;
 }
 
-async function send(ctx: RunContext, mailbox: string, copies: readonly Copy[]): Promise<void> {
+async function send(ctx: RunContext, mailbox: string, copies: readonly Copy[], batch: number): Promise<void> {
   ctx.lease.assertHeld();
   const outcomes = await outcomesOf(ctx.target, mailbox, ctx.folder, copies);
-  crashIf(ctx, 'after-deliver', ctx.counters.batches);
+  crashIf(ctx, 'after-deliver', batch);
   const delivered: (CopyKey & { ref: string })[] = [];
   const failed: (CopyKey & { code: string; reason: string })[] = [];
   for (const copy of copies) {

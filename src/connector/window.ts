@@ -3,8 +3,10 @@
 // items as for 200,000, and 30 items of 60 MB do not all sit in memory at
 // once. Copies wait in one queue per mailbox; a queue goes out as a batch
 // when it is full, when the window is full (the largest queue first), or at
-// the end. Batches for different mailboxes run concurrently (at most
-// `concurrency`); those for one mailbox one after another, in order.
+// the end. At most `concurrency` batches are in flight, for one mailbox or
+// several: their claims and records overlap, and a target that must deliver
+// one batch at a time into a mailbox (IMAP: one session per mailbox) orders
+// them itself. Nothing depends on their order: each copy is claimed.
 //
 // A copy's bytes are its message's size: an upper bound of what it holds
 // (attachments are streamed from the container, not held), so the bound is
@@ -27,7 +29,6 @@ export class DeliveryWindow<C extends WindowCopy> {
   readonly #send: SendBatch<C>;
   readonly #queues = new Map<string, C[]>();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #chains = new Map<string, Promise<void>>();
   #heldCopies = 0;
   #heldBytes = 0;
   #queued = 0;
@@ -64,7 +65,6 @@ export class DeliveryWindow<C extends WindowCopy> {
   async drain(): Promise<void> {
     for (const mailbox of [...this.#queues.keys()]) await this.#flush(mailbox);
     await Promise.all(this.#inFlight);
-    this.#chains.clear();
     this.#rethrow();
   }
 
@@ -90,9 +90,7 @@ export class DeliveryWindow<C extends WindowCopy> {
     while (this.#inFlight.size >= this.#limits.concurrency) await Promise.race(this.#inFlight);
     this.#rethrow();
     const bytes = copies.reduce((n, c) => n + c.size, 0);
-    const task = (this.#chains.get(mailbox) ?? Promise.resolve()).then(() => this.#send(mailbox, copies));
-    this.#chains.set(mailbox, task);
-    const tracked: Promise<void> = task
+    const tracked: Promise<void> = this.#send(mailbox, copies)
       .catch((error: unknown) => {
         this.#failure ??= { error };
       })
@@ -100,7 +98,6 @@ export class DeliveryWindow<C extends WindowCopy> {
         this.#inFlight.delete(tracked);
         this.#heldCopies -= copies.length;
         this.#heldBytes -= bytes;
-        if (this.#chains.get(mailbox) === task) this.#chains.delete(mailbox);
       });
     this.#inFlight.add(tracked);
   }
