@@ -28,7 +28,10 @@ export type { Directory, Mapping, MappingOptions, MailboxResolution } from './ma
 export { createTarget, parseTarget, createMaildirTarget, DeliveryError } from './delivery/index.js';
 export type { MailboxTarget, OutgoingMessage, DeliveryOutcome } from './delivery/index.js';
 export { openSqliteLedger } from './ledger/sqlite.js';
-export type { Ledger } from './ledger/port.js';
+export type { Ledger } from './ports/ledger.js';
+export type { ContainerRef, ContainerSource } from './ports/container-source.js';
+export { fileSource } from './sources/files.js';
 export { runImport } from './connector/import-run.js';
 export type { ImportOptions } from './connector/import-run.js';
+export type { RunSettingsInput } from './connector/settings.js';
 export type { RunLogJson } from './connector/run-log.js';
