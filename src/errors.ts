@@ -41,6 +41,7 @@ export const ITEM_CODES = {
   ITEM_INVALID: 'An item breaks a rule of xip-items.md §2; the detail names the field and the rule.',
   ITEM_ATTACHMENT_MISSING: 'An attachment path of an item names no entry of the container, so the attachment cannot be imported.',
   ITEM_TOO_LARGE: 'An item (a .json entry, an .ndjson line or an .eml header block) is larger than the maxItemBytes limit; raise the limit if the host has the memory.',
+  ITEM_TOO_DEEP: 'An item (a .json entry or an .ndjson line) nests arrays and objects more deeply than the maxItemDepth limit (128 by default); it is not imported and the other items go on. Ask the source to flatten its properties.',
   XIP_JSON_INVALID: 'The xip.json entry is not a JSON object with a string "source"; the source name, and so every Message-ID, cannot be derived from it.',
   ITEM_UNMAPPED: 'No participant of the item maps to a mailbox of the directory and no catch-all mailbox is set, so the item is not archived; add the users to the directory or a custom mapping, or name a catch-all mailbox.',
   ATTACHMENT_SIZE_MISMATCH: 'An entry yielded a different number of bytes than the container declared for it; the container reader is faulty, and the message was not completed.',
@@ -75,6 +76,8 @@ export const TOOL_CODES = {
   PACK_INPUT_INVALID: 'A file under the directory to pack cannot become a data entry (not a regular file, an unsafe or reserved name, or it changed while being packed).',
   EXTRACT_TARGET_EXISTS: 'A file to be extracted already exists in the destination; nothing was overwritten.',
   EXTRACT_OUTSIDE: 'A path would be written outside the destination (through a symbolic link); nothing was written there.',
+  DEMO_DIR_IN_USE: 'The folder given to xip demo is not one it may fill (a file, a link, or a folder holding files the demo did not make); no file the demo did not make was removed. Give a new or empty folder with --dir, or move those files away.',
+  PACK_OUTPUT_EXISTS: 'Something is already at the output path of xip pack; nothing was replaced. Give --force to replace a regular file (a folder, device, link or other special file is never replaced), or choose another path.',
 } as const;
 
 export type ToolCode = keyof typeof TOOL_CODES;

@@ -1,6 +1,7 @@
 // The item as the rest of the connector sees it (xip-items.md §2), after
 // validation and normalisation: `Email` is always a list, optional lists are
 // present (possibly empty), attachment names and content types are resolved.
+import type { JsonValue } from './json.js';
 
 export type Role = 'to' | 'cc' | 'bcc' | 'member';
 
@@ -34,8 +35,12 @@ interface ItemFields {
   readonly subject?: string | undefined;
   readonly body?: { readonly text?: string | undefined; readonly html?: string | undefined } | undefined;
   readonly attachments: readonly Attachment[];
-  /** `properties` plus the item's unknown top-level fields (§2). */
-  readonly properties: Readonly<Record<string, unknown>>;
+  /**
+   * `properties` plus the item's unknown top-level fields (§2), as read: a
+   * number no JavaScript number writes back the same is a JsonNumber with its
+   * text, and keys keep their order (items/json.ts; write it with stringifyJson).
+   */
+  readonly properties: Readonly<Record<string, JsonValue>>;
 }
 
 /** An item of a .json or .ndjson entry. */

@@ -108,6 +108,43 @@ describe('readItems', () => {
     assert.deepEqual(failures(results).map((f) => [f.line, f.code]), [[2, 'ITEM_TOO_LARGE']]);
   });
 
+  it('fault 3: an item whose properties nest 5,000 deep fails alone with ITEM_TOO_DEEP, its entry and line, and the others are read', async () => {
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    const deepItem = (id: string) => `${line(good(id)).slice(0, -1)},"properties":${deep}}`;
+    const { results } = await readAll({
+      'items/a.ndjson': [line(good('before')), deepItem('deep-line'), line(good('after'))].join('\n'),
+      'items/b.json': deepItem('deep-entry'),
+      'items/c.json': `[${'['.repeat(200)}${']'.repeat(200)}]`,
+      'items/d.json': line(good('last', { properties: { level: { two: [[['ok']]] } } })),
+    });
+    assert.deepEqual(ids(results), ['before', 'after', 'last']);
+    assert.deepEqual(failures(results).map((f) => [f.entry, f.line, f.code, f.message]), [
+      ['items/a.ndjson', 2, 'ITEM_TOO_DEEP', 'properties.a.a.a.a.a…: arrays and objects nested more than 128 deep, more than maxItemDepth (128)'],
+      ['items/b.json', undefined, 'ITEM_TOO_DEEP', 'properties.a.a.a.a.a…: arrays and objects nested more than 128 deep, more than maxItemDepth (128)'],
+      ['items/c.json', undefined, 'ITEM_TOO_DEEP', '[0][0][0][0][0][0]…: arrays and objects nested more than 128 deep, more than maxItemDepth (128)'],
+    ]);
+  });
+
+  it('fault 3: maxItemDepth is a limit of its own, an explicit value kept', async () => {
+    const { results } = await readAll({ 'items/a.ndjson': [line(good('flat')), line(good('two', { properties: { a: {} } }))].join('\n') }, { limits: { maxItemDepth: 2 } });
+    assert.deepEqual(ids(results), ['flat']);
+    assert.deepEqual(failures(results).map((f) => [f.line, f.code]), [[2, 'ITEM_TOO_DEEP']]);
+  });
+
+  it('fault 8: keeps a "__proto__" key, "constructor", and numbers a double cannot hold, in properties and unknown top-level fields', async () => {
+    const text = `${line(good('p')).slice(0, -1)},"__proto__":{"top":1},"n":12345678901234567890123,"properties":{"__proto__":{"x":1},"constructor":"c","big":12345678901234567890123,"z":-0,"e":1e400}}`;
+    const { results } = await readAll({ 'items/p.json': text });
+    const r = results[0];
+    assert.ok(r?.ok);
+    const props = r.item.properties;
+    assert.equal(Object.getPrototypeOf(props), Object.prototype);
+    assert.deepEqual(Object.keys(props), ['__proto__', 'n', 'constructor', 'big', 'z', 'e']);
+    assert.deepEqual(props['__proto__'], { x: 1 }, 'the declared property wins over the top-level field of the same name');
+    assert.equal(String((props.big as { text: string }).text), '12345678901234567890123');
+    assert.equal((props.z as { text: string }).text, '-0');
+    assert.equal((props.e as { text: string }).text, '1e400');
+  });
+
   it('reads an .eml: id from Message-ID else the entry name, sentAt from Date, people from From/To/Cc/Bcc', async () => {
     const withId =
       'From: =?UTF-8?Q?Ana_R=C3=BAiz?= <ana@corp.example>\r\nTo: Bo <bo@corp.example>, desk@client.example\r\nCc: "Chen, Li" <li@corp.example>\r\n' +
@@ -198,10 +235,10 @@ describe('resolveSource', () => {
     const e = await tempEntries({ 'xip.json': '{"exportedFrom": "2026-01-01"}' });
     const f = await tempEntries({ 'items/a.json': '{}' });
     try {
-      assert.deepEqual(await resolveSource(c.entries, { connectorName: 'conn' }), { source: 'From package', from: 'package' });
-      assert.deepEqual(await resolveSource(d.entries, { connectorName: 'conn' }), { source: 'From xip.json', from: 'xip.json' });
-      assert.deepEqual(await resolveSource(e.entries, { connectorName: 'conn' }), { source: 'conn', from: 'connector' });
-      assert.deepEqual(await resolveSource(f.entries, { connectorName: 'conn' }), { source: 'conn', from: 'connector' });
+      assert.deepEqual(await resolveSource(c.entries, { connectorName: 'conn' }), { source: 'From package', from: 'package', declaredItems: undefined });
+      assert.deepEqual(await resolveSource(d.entries, { connectorName: 'conn' }), { source: 'From xip.json', from: 'xip.json', declaredItems: undefined });
+      assert.deepEqual(await resolveSource(e.entries, { connectorName: 'conn' }), { source: 'conn', from: 'connector', declaredItems: undefined });
+      assert.deepEqual(await resolveSource(f.entries, { connectorName: 'conn' }), { source: 'conn', from: 'connector', declaredItems: undefined });
     } finally {
       await Promise.all([c, d, e, f].map((x) => x.remove()));
     }

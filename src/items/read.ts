@@ -5,6 +5,7 @@ import { resolveItemLimits, type ItemLimits } from '../limits.js';
 import { emlItem, readHeaderBlock } from './eml.js';
 import type { ItemCode } from './errors.js';
 import type { Item, ItemResult } from './item.js';
+import { JsonDepthError, parseJson, type JsonValue } from './json.js';
 import { splitLines } from './lines.js';
 import type { DataEntry, VerifiedEntries } from './ports.js';
 import { readAll } from './read-entry.js';
@@ -50,12 +51,22 @@ export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {})
 
   /** Parses and checks one JSON text: the part shared by .json entries and .ndjson lines. */
   const fromJson = (bytes: Buffer, entry: string, line?: number): ItemResult => {
-    let value: unknown;
+    const what = line === undefined ? 'entry' : 'line';
+    let text: string;
     try {
-      value = JSON.parse(utf8.decode(bytes)); // a leading BOM is dropped by the decoder
+      text = utf8.decode(bytes); // a leading BOM is dropped by the decoder
+    } catch {
+      return fail(entry, 'ITEM_JSON', `${what} is not valid JSON: not valid UTF-8`, line);
+    }
+    let value: JsonValue;
+    try {
+      // Not JSON.parse: it loses digits of large numbers, and nothing would
+      // bound the depth that every later walk of the item has to go through.
+      value = parseJson(text, limits.maxItemDepth);
     } catch (e) {
-      const what = e instanceof SyntaxError ? e.message : 'not valid UTF-8';
-      return fail(entry, 'ITEM_JSON', `${line === undefined ? 'entry' : 'line'} is not valid JSON: ${what}`, line);
+      if (e instanceof JsonDepthError) return fail(entry, 'ITEM_TOO_DEEP', `${e.message}, more than maxItemDepth (${e.limit})`, line);
+      if (e instanceof SyntaxError) return fail(entry, 'ITEM_JSON', `${what} is not valid JSON: ${e.message}`, line);
+      throw e;
     }
     for (const path of namedPaths(value)) named.add(path);
     const checked = validateItem(value);

@@ -5,12 +5,17 @@ import { z } from 'zod';
 import { detectMimeType } from 'nodemailer/lib/mime-funcs';
 import { parseRfc3339 } from './dates.js';
 import type { Attachment, JsonItem, Participant } from './item.js';
+import { objectInOrder, orderedKeys, type JsonValue } from './json.js';
 
 const BUILT_IN_TYPES = new Set(['message', 'chat.message', 'post', 'comment', 'document', 'call', 'meeting']);
 const DOTTED_TYPE = /^[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)+$/u;
-// type "/" subtype, optionally with parameters (RFC 2045 §5.1 tokens).
-const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:\\s*;\\s*${TOKEN}=(?:${TOKEN}|"(?:[^"\\\\\\r\\n]|\\\\.)*"))*$`);
+// type "/" subtype, optionally with parameters (RFC 2045 §5.1 tokens). Names
+// are at most 127 characters (RFC 6838 §4.2 for type and subtype; the same
+// for parameter names): a longer one could not be folded into a header line
+// of 998 octets, and the message could not be written.
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,127}";
+const VALUE_TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:\\s*;\\s*${TOKEN}=(?:${VALUE_TOKEN}|"(?:[^"\\\\\\r\\n]|\\\\.)*"))*$`);
 // An addr-spec as far as the message needs it: a local part and a domain with
 // no whitespace, control character or RFC 5322 special, UTF-8 allowed (RFC 6532).
 const EMAIL = /^[^\p{Cc}\s@<>()[\]\\,;:"]+@[^\p{Cc}\s@<>()[\]\\,;:"]+$/u;
@@ -83,7 +88,9 @@ export const itemSchema = z.object({
       .refine((b) => b.text !== undefined || b.html !== undefined, { error: 'must have text and/or html' }),
   ),
   attachments: optional(z.array(attachmentSchema, { error: 'must be a list' })),
-  properties: optional(z.record(z.string(), z.unknown(), { error: 'must be an object' })),
+  // Not z.record: it copies the object by assignment, which drops a
+  // "__proto__" key and the order of the keys; the object is kept as read.
+  properties: optional(z.custom<Record<string, JsonValue>>(isPlainObject, { error: 'must be an object' })),
 });
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -92,8 +99,11 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out || 'item';
 }
 
+/** A JSON object: not an array, and not a number kept as its text (a JsonNumber). */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 export type Validation = { ok: true; item: JsonItem } | { ok: false; message: string; id?: string | undefined };
@@ -107,9 +117,14 @@ export type Validation = { ok: true; item: JsonItem } | { ok: false; message: st
 export function validateItem(value: unknown): Validation {
   if (!isPlainObject(value)) return { ok: false, message: 'item: must be a JSON object' };
   const id = typeof value.id === 'string' && value.id !== '' ? value.id : undefined;
+  // Split by entries, not by assigning `unknown[key]`: a top-level "__proto__"
+  // would set the prototype of `unknown` instead of becoming a property.
   const known: Record<string, unknown> = {};
-  const unknown: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) (KNOWN_FIELDS.has(key) ? known : unknown)[key] = field;
+  const unknown: [string, unknown][] = [];
+  for (const key of orderedKeys(value)) {
+    if (KNOWN_FIELDS.has(key)) known[key] = value[key];
+    else unknown.push([key, value[key]]);
+  }
 
   const parsed = itemSchema.safeParse(known);
   if (!parsed.success) {
@@ -138,9 +153,19 @@ export function validateItem(value: unknown): Validation {
       subject: v.subject,
       body: v.body,
       attachments,
-      properties: { ...unknown, ...(v.properties ?? {}) },
+      properties: mergedProperties(unknown, v.properties),
     },
   };
+}
+
+/**
+ * §2: the unknown top-level fields, then `properties` (whose value wins for a
+ * name in both), each key in the order it came, "__proto__" kept as a key.
+ */
+function mergedProperties(unknown: readonly [string, unknown][], properties: Record<string, JsonValue> | undefined): Record<string, JsonValue> {
+  if (unknown.length === 0 && properties !== undefined) return properties;
+  const declared: [string, unknown][] = properties === undefined ? [] : orderedKeys(properties).map((k) => [k, properties[k]]);
+  return objectInOrder([...unknown, ...declared]) as Record<string, JsonValue>;
 }
 
 /** §2: when absent, `Email` is the email of `from` and of each participant (each address once). */

@@ -1,6 +1,7 @@
 // The provenance headers of xip-items.md §3: where a message came from, so
 // that anyone reading the mailbox can trace it back to a signed container.
 import type { Item, ItemOrigin } from '../items/item.js';
+import { stringifyJson } from '../items/json.js';
 import type { MessageContext } from './context.js';
 import { field, unstructured } from './headers.js';
 
@@ -17,7 +18,9 @@ export function provenanceFields(item: Item, origin: ItemOrigin, ctx: MessageCon
     field('X-XIP-Entry', unstructured(origin.line === undefined ? origin.entry : `${origin.entry}; line=${origin.line}`)) +
     field('X-XIP-Entry-SHA256', entry.sha256);
   if (Object.keys(item.properties).length > 0) {
-    out += field('X-XIP-Properties', unstructured(JSON.stringify(item.properties)));
+    // stringifyJson, not JSON.stringify: the numbers' own text and the keys'
+    // own order, "__proto__" included, and no recursion however deep.
+    out += field('X-XIP-Properties', unstructured(stringifyJson(item.properties)));
   }
   return out;
 }
