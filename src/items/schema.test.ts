@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { JsonNumber } from './json.js';
 import { validateItem } from './schema.js';
 
 const base = { id: 'i-1', type: 'chat.message', sentAt: '2026-11-22T14:03:11.120+01:00', from: { email: 'ana@corp.example' } };
@@ -31,6 +32,10 @@ describe('validateItem: each rule of xip-items.md §2, named by field and rule',
     ['an attachment without path', { ...base, attachments: [{ name: 'x.pdf' }] }, 'attachments[0].path: is required'],
     ['an attachment content type that is not a media type', { ...base, attachments: [{ path: 'a/x', contentType: 'pdf' }] }, 'attachments[0].contentType: must be a media type such as "application/pdf"'],
     ['properties that are not an object', { ...base, properties: ['x'] }, 'properties: must be an object'],
+    ['properties that are a number kept as its text', { ...base, properties: new JsonNumber('1e400') }, 'properties: must be an object'],
+    // Its Content-Type header line could not be folded within 998 octets: buildMessage threw an uncoded Error (IO_ERROR in convert, the whole run in import).
+    ['a media type name longer than 127 characters (RFC 6838 §4.2)', { ...base, attachments: [{ path: 'a/x', contentType: `application/${'x'.repeat(2000)}` }] }, 'attachments[0].contentType: must be a media type such as "application/pdf"'],
+    ['a media type parameter name longer than 127 characters', { ...base, attachments: [{ path: 'a/x', contentType: `application/pdf; ${'x'.repeat(2000)}=1` }] }, 'attachments[0].contentType: must be a media type such as "application/pdf"'],
   ];
   for (const [what, value, message] of cases) {
     it(`reports ${what}`, () => assert.equal(rule(value), message));
@@ -70,6 +75,24 @@ describe('validateItem: normalisation', () => {
       { path: 'attachments/42/quote.pdf', name: 'quote.pdf', contentType: 'application/pdf' },
       { path: 'a/b', name: 'photo.JPG', contentType: 'image/jpeg' },
     ]);
+  });
+
+  it('fault 8: keeps a "__proto__" key of properties and of the top level as a plain key, and "constructor"', () => {
+    const value = JSON.parse('{"__proto__":{"top":true},"constructor":"top","properties":{"__proto__":{"p":1},"toString":"t"}}') as Record<string, unknown>;
+    const r = validateItem({ ...base, ...value });
+    assert.ok(r.ok);
+    assert.equal(Object.getPrototypeOf(r.item.properties), Object.prototype);
+    assert.deepEqual(Object.keys(r.item.properties), ['__proto__', 'constructor', 'toString']);
+    assert.deepEqual(r.item.properties['__proto__'], { p: 1 });
+    assert.equal(r.item.properties.constructor, 'top');
+    const onlyTop = validateItem({ ...base, ...(JSON.parse('{"__proto__":{"top":true}}') as object) });
+    assert.ok(onlyTop.ok);
+    assert.deepEqual(Object.entries(onlyTop.item.properties), [['__proto__', { top: true }]]);
+  });
+
+  it('accepts media type names of 127 characters and long parameter values (RFC 2231 continues them)', () => {
+    const name = 'x'.repeat(127);
+    assert.ok(validateItem({ ...base, attachments: [{ path: 'a/x', contentType: `${name}/${name}; ${name}=${'v'.repeat(3000)}` }] }).ok);
   });
 
   it('reads null as absent for optional fields', () => {
