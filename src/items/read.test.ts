@@ -119,9 +119,9 @@ describe('readItems', () => {
     });
     assert.deepEqual(ids(results), ['before', 'after', 'last']);
     assert.deepEqual(failures(results).map((f) => [f.entry, f.line, f.code, f.message]), [
-      ['items/a.ndjson', 2, 'ITEM_TOO_DEEP', 'properties.a.a.a.a.a…: arrays and objects nested more than 128 deep, more than maxItemDepth (128)'],
-      ['items/b.json', undefined, 'ITEM_TOO_DEEP', 'properties.a.a.a.a.a…: arrays and objects nested more than 128 deep, more than maxItemDepth (128)'],
-      ['items/c.json', undefined, 'ITEM_TOO_DEEP', '[0][0][0][0][0][0]…: arrays and objects nested more than 128 deep, more than maxItemDepth (128)'],
+      ['items/a.ndjson', 2, 'ITEM_TOO_DEEP', 'properties.a.a.a.a.a…: arrays and objects nested more than 128 deep (maxItemDepth)'],
+      ['items/b.json', undefined, 'ITEM_TOO_DEEP', 'properties.a.a.a.a.a…: arrays and objects nested more than 128 deep (maxItemDepth)'],
+      ['items/c.json', undefined, 'ITEM_TOO_DEEP', '[0][0][0][0][0][0]…: arrays and objects nested more than 128 deep (maxItemDepth)'],
     ]);
   });
 

@@ -64,7 +64,7 @@ export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {})
       // bound the depth that every later walk of the item has to go through.
       value = parseJson(text, limits.maxItemDepth);
     } catch (e) {
-      if (e instanceof JsonDepthError) return fail(entry, 'ITEM_TOO_DEEP', `${e.message}, more than maxItemDepth (${e.limit})`, line);
+      if (e instanceof JsonDepthError) return fail(entry, 'ITEM_TOO_DEEP', `${e.message} (maxItemDepth)`, line);
       if (e instanceof SyntaxError) return fail(entry, 'ITEM_JSON', `${what} is not valid JSON: ${e.message}`, line);
       throw e;
     }
