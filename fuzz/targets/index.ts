@@ -1,0 +1,12 @@
+import type { Target } from '../target.js';
+import { containerTarget } from './container.js';
+import { csvTarget } from './csv.js';
+import { itemsTarget } from './items.js';
+import { manifestTarget } from './manifest.js';
+
+export const TARGETS: Readonly<Record<string, Target>> = Object.freeze({
+  container: containerTarget,
+  manifest: manifestTarget,
+  items: itemsTarget,
+  csv: csvTarget,
+});
