@@ -27,11 +27,13 @@ interface Converted {
   line?: number;
 }
 
-/** One item's outcome, in item order; a written one becomes `failed` if its write fails. */
-type Slot = { converted: Converted } | { failed: ItemFailure };
+/** One item's outcome, in item order; a converted one is replaced by its failure if its write fails. */
+type Slot = Converted | ItemFailure;
 
-function where(c: Converted): string {
-  return `entry ${c.entry}${c.line !== undefined ? ` line ${c.line}` : ''} (id ${c.id})`;
+const isFailure = (s: Slot): s is ItemFailure => 'code' in s;
+
+function where(s: Slot): string {
+  return `entry ${s.entry}${s.line !== undefined ? ` line ${s.line}` : ''}${s.id !== undefined ? ` (id ${s.id})` : ''}`;
 }
 
 export function registerConvert(program: Command, io: Output, setExit: SetExit): void {
@@ -60,12 +62,12 @@ export function registerConvert(program: Command, io: Output, setExit: SetExit):
             // Names are given out here, in item order: of two items with one
             // name the first is written and the second fails, whichever write
             // would have finished first.
-            const named = new Map<string, Converted>();
+            const named = new Map<string, number>(); // file -> its item's slot
             try {
               const items = readItems(container);
               for await (const result of items) {
                 if (!result.ok) {
-                  slots.push({ failed: result.failure });
+                  slots.push(result.failure);
                   continue;
                 }
                 const { item, origin } = result;
@@ -75,20 +77,20 @@ export function registerConvert(program: Command, io: Output, setExit: SetExit):
                   message = await buildMessage(result, ctx);
                 } catch (e) {
                   const err = e as Error & { code?: string };
-                  slots.push({ failed: { ...at, message: err.message, code: err.code ?? 'IO_ERROR' } });
+                  slots.push({ ...at, message: err.message, code: err.code ?? 'IO_ERROR' });
                   continue;
                 }
                 const file = emlFileName(message.messageId);
                 const converted: Converted = { id: item.id, messageId: message.messageId, file, entry: origin.entry, ...(origin.line !== undefined ? { line: origin.line } : {}) };
                 const first = named.get(file);
-                if (first) {
-                  slots.push({ failed: { ...at, code: TARGET_EXISTS, message: `${file} is already the file of ${where(first)}, Message-ID ${first.messageId}; it was not replaced` } });
+                if (first !== undefined) {
+                  slots.push({ ...at, code: TARGET_EXISTS, message: `${file} is already the file of ${where(slots[first]!)}, the same Message-ID; it was not replaced` });
                   continue;
                 }
-                named.set(file, converted);
-                const slot = slots.push({ converted }) - 1;
+                const slot = slots.push(converted) - 1;
+                named.set(file, slot);
                 await writer.write(file, message, (outcome) => {
-                  if (!outcome.ok) slots[slot] = { failed: { ...at, code: outcome.code, message: outcome.message } };
+                  if (!outcome.ok) slots[slot] = { ...at, code: outcome.code, message: outcome.message };
                 });
               }
               unused = items.unused();
@@ -98,8 +100,8 @@ export function registerConvert(program: Command, io: Output, setExit: SetExit):
           } finally {
             await container.close();
           }
-          const converted = slots.flatMap((s) => ('converted' in s ? [s.converted] : []));
-          const failed = slots.flatMap((s) => ('failed' in s ? [s.failed] : []));
+          const converted = slots.filter((s): s is Converted => !isFailure(s));
+          const failed = slots.filter(isFailure);
           if (flags.json) {
             io.out(JSON.stringify({ ok: failed.length === 0, container: { sha256: container.sha256, signer: container.signer, source: container.packageSource ?? null }, items: converted, failed, unused }));
           } else {
