@@ -75,7 +75,7 @@ export async function fuzzLoop(
     const input = mutate(base, c.mutations, ctx);
     try {
       const outcome = await runOnce(instance, input, opts, state, corpus.length);
-      execs++;
+      if (failing === undefined) execs++; // shrinking's runs are not counted: executions is the clean run before a finding
       if ((execs & 63) === 0 && process.memoryUsage.rss() > opts.rssBytes) {
         throw new FuzzViolation('memory', `resident memory ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB, the bound is ${(opts.rssBytes / 2 ** 20).toFixed(0)} MiB`);
       }

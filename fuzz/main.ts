@@ -3,15 +3,17 @@
 // npm run fuzz -- --replay FILE [--target NAME]
 //
 // Fuzzes each target in turn for --seconds (default: $XIP_FUZZ_SECONDS, else
-// 60), prints executions per second as it goes and a summary line per target,
-// and stops by itself. Exit status 1 when anything was found. A replay runs
+// 60), prints executions per second as it goes and a summary line per target
+// (with its longest run of executions without a finding), and stops by
+// itself; after a finding the target goes on from the next seed. Exit status
+// 1 when anything was found. A replay runs
 // one saved input (the target is the file name's first word) and exits 1 if
 // it still fails.
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './seeds.js';
-import { superviseTarget, type SuperviseResult } from './supervisor.js';
+import { superviseTarget, type Finding, type SuperviseResult } from './supervisor.js';
 import { TARGETS } from './targets/index.js';
 
 const { values } = parseArgs({
@@ -20,7 +22,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     runs: { type: 'string' },
     seed: { type: 'string' },
-    'hang-ms': { type: 'string', default: '2000' },
+    'hang-ms': { type: 'string', default: '10000' },
     'heap-mb': { type: 'string', default: '1024' },
     'rss-mb': { type: 'string', default: '2048' },
     findings: { type: 'string', default: join(ROOT, 'fuzz', 'findings') },
@@ -82,23 +84,44 @@ for (const n of names) {
 }
 const runs = num('runs', values.runs);
 const seconds = num('seconds', values.seconds ?? process.env.XIP_FUZZ_SECONDS) ?? (runs === undefined ? 60 : undefined);
+/** A target stops once it has this many findings (a fault found over and over adds nothing). */
+const MAX_FINDINGS = 10;
 const baseSeed = num('seed', values.seed) ?? Math.floor(Math.random() * 2 ** 31);
 let found = 0;
 for (const [i, target] of names.entries()) {
-  const seed = (baseSeed + i) | 0;
   console.log(`${target}: ${TARGETS[target]!.description}`);
-  console.log(`${target}: seed ${seed}, ${seconds === undefined ? '' : `${seconds} s`}${runs === undefined ? '' : ` ${runs} runs`}, hang budget ${common.hangMs} ms`);
-  const r = await superviseTarget({
-    ...common,
-    target,
-    seed,
-    runs,
-    seconds,
-    onProgress: (p) => console.log(`${target}: ${p.executions} execs in ${p.seconds.toFixed(0)} s, ${(p.executions / p.seconds).toFixed(0)} exec/s, corpus ${p.corpus}`),
-  });
-  const rate = r.seconds > 0 ? r.executions / r.seconds : 0;
-  console.log(`${target}: ${r.executions} execs in ${r.seconds.toFixed(1)} s, ${rate.toFixed(0)} exec/s, corpus ${r.corpus}, ${r.findings.length === 0 ? 'no crash, hang or escape' : `${r.findings.length} finding(s)`}`);
-  printFindings(r);
-  found += r.findings.length;
+  // After a finding the target starts again from the next seed, until the budget is spent: a long unattended run
+  // reports every fault it meets, and its longest clean stretch, rather than stopping at the first.
+  let executions = 0;
+  let spent = 0;
+  let longestClean = 0;
+  const findings: Finding[] = [];
+  for (let restart = 0; ; restart++) {
+    const seed = (baseSeed + i * 1000 + restart) | 0;
+    const left = seconds === undefined ? undefined : seconds - spent;
+    const runsLeft = runs === undefined ? undefined : runs - executions;
+    if ((left !== undefined && left < 1) || (runsLeft !== undefined && runsLeft <= 0) || findings.length >= MAX_FINDINGS) break;
+    console.log(`${target}: seed ${seed}${left === undefined ? '' : `, ${left.toFixed(0)} s`}${runsLeft === undefined ? '' : `, ${runsLeft} runs`}, hang budget ${common.hangMs} ms`);
+    const r = await superviseTarget({
+      ...common,
+      target,
+      seed,
+      runs: runsLeft,
+      seconds: left,
+      onProgress: (p) => console.log(`${target}: ${executions + p.executions} execs in ${(spent + p.seconds).toFixed(0)} s, ${(p.executions / p.seconds).toFixed(0)} exec/s, corpus ${p.corpus}`),
+    });
+    executions += r.executions;
+    spent += r.seconds;
+    longestClean = Math.max(longestClean, r.executions);
+    printFindings(r);
+    findings.push(...r.findings);
+    if (r.findings.length === 0) break;
+  }
+  const rate = spent > 0 ? executions / spent : 0;
+  console.log(
+    `${target}: ${executions} execs in ${spent.toFixed(1)} s, ${rate.toFixed(0)} exec/s, longest clean run ${longestClean} execs, ` +
+      (findings.length === 0 ? 'no crash, hang or escape' : `${findings.length} finding(s)`),
+  );
+  found += findings.length;
 }
 process.exit(found === 0 ? 0 : 1);
