@@ -10,6 +10,13 @@ export interface ZipLimits {
   readonly maxCompressionRatio: number;
   /** Entries up to this uncompressed size are exempt from the ratio check. */
   readonly ratioMinSize: number;
+  /**
+   * Highest declared uncompressed/compressed ratio over the whole archive
+   * (the sums over every entry), once the total declared size passes
+   * `ratioMinSize`: many entries each just under `ratioMinSize` are exempt
+   * from the per-entry check, but not from this one (ZIP_LIMIT).
+   */
+  readonly maxTotalCompressionRatio: number;
   /** Largest manifest read into memory. */
   readonly maxManifestBytes: number;
   /**
@@ -29,6 +36,7 @@ export const DEFAULT_ZIP_LIMITS: ZipLimits = Object.freeze({
   maxTotalUncompressed: 64 * 1024 ** 3,
   maxCompressionRatio: 200,
   ratioMinSize: 1024 ** 2,
+  maxTotalCompressionRatio: 200,
   maxManifestBytes: 256 * 1024 ** 2,
   maxManifestDepth: 64,
   // maxEntries data entries of 3 elements each, and room for extensions.

@@ -29,7 +29,8 @@ export async function readExactly(handle: FileHandle, position: number, length: 
  * Serves many small reads that mostly move forward (central directory
  * records, local headers in offset order) from one 64 KiB window, so a
  * million-entry archive costs a few thousand reads rather than millions.
- * Returned buffers are copies: callers may keep them.
+ * Buffers returned by read() are copies: callers may keep them; view()
+ * lends the window itself, for fields read at once.
  */
 export class WindowReader {
   private window: Buffer = Buffer.alloc(0);
@@ -41,19 +42,44 @@ export class WindowReader {
     private readonly windowSize = 64 * 1024,
   ) {}
 
+  /** Copies `length` bytes at `position` into `target` at `offset`: no buffer of its own. */
+  async readInto(target: Buffer, offset: number, position: number, length: number): Promise<number> {
+    if (length > this.windowSize) return (await this.read(position, length)).copy(target, offset);
+    await this.load(position, length);
+    const from = position - this.windowStart;
+    return this.window.copy(target, offset, from, from + length);
+  }
+
+  /** `length` bytes at `position` (at most the window's size), valid only until the next call: read them at once. */
+  async view(position: number, length: number): Promise<Buffer> {
+    if (length > this.windowSize) throw new RangeError(`a view of ${length} bytes is larger than the window`);
+    await this.load(position, length);
+    const from = position - this.windowStart;
+    return this.window.subarray(from, from + length);
+  }
+
   async read(position: number, length: number): Promise<Buffer> {
+    if (length > this.windowSize) {
+      this.guard(position, length);
+      return readExactly(this.handle, position, length);
+    }
+    await this.load(position, length);
+    const from = position - this.windowStart;
+    return Buffer.from(this.window.subarray(from, from + length));
+  }
+
+  private guard(position: number, length: number): void {
     if (!(position >= 0 && length >= 0 && position + length <= this.fileSize)) {
       // The callers bounds-check against the file size first; this is a bug guard.
       throw new RangeError(`read of ${length} bytes at ${position} outside a file of ${this.fileSize} bytes`);
     }
-    const inWindow = position >= this.windowStart && position + length <= this.windowStart + this.window.length;
-    if (!inWindow) {
-      if (length > this.windowSize) return readExactly(this.handle, position, length);
-      this.window = await readExactly(this.handle, position, Math.min(this.windowSize, this.fileSize - position));
-      this.windowStart = position;
-    }
-    const from = position - this.windowStart;
-    return Buffer.from(this.window.subarray(from, from + length));
+  }
+
+  private async load(position: number, length: number): Promise<void> {
+    this.guard(position, length);
+    if (position >= this.windowStart && position + length <= this.windowStart + this.window.length) return;
+    this.window = await readExactly(this.handle, position, Math.min(this.windowSize, this.fileSize - position));
+    this.windowStart = position;
   }
 }
 

@@ -13,6 +13,7 @@ import { fromYauzlError } from './yauzl-errors.js';
 
 const CENTRAL_RECORD_SIZE = 46;
 const LOCAL_HEADER_SIZE = 30;
+const CENTRAL_DIRECTORY_WINDOW = 1024 * 1024;
 
 export interface CentralRecord {
   readonly index: number;
@@ -41,17 +42,49 @@ export interface CentralDirectory {
 
 const YAUZL_OPTIONS: yauzl.Options = {
   lazyEntries: true,
-  // yauzl's FdSlicer closes the fd when its reference count reaches 0, which
-  // only zipfile.close() can cause: we never call it, the caller owns the fd.
+  // We never call zipfile.close(), and WindowedReader's close() leaves the
+  // handle alone: the caller owns it.
   autoClose: false,
   decodeStrings: false,
-  validateEntrySizes: true,
+  // checks.ts checks a STORED entry's sizes itself, with a message that says what is wrong.
+  validateEntrySizes: false,
   strictFileNames: false,
 };
 
-function openYauzl(fd: number): Promise<yauzl.ZipFile> {
+/**
+ * yauzl's reads (two per central directory record: the fixed part, then the
+ * name, extra field and comment) served from one forward window. Through
+ * yauzl.fromFd each was an fs.read on the thread pool: a million-entry
+ * central directory took two million of them (110 s on a loaded host); here it
+ * takes one read per window. The handle stays the caller's: close() does not
+ * close it.
+ */
+class WindowedReader extends yauzl.RandomAccessReader {
+  constructor(
+    private readonly window: WindowReader,
+    private readonly fileSize: number,
+  ) {
+    super();
+  }
+
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (error: Error | null, bytesRead: number) => void): void {
+    // A read past the end is short, as fs.read's would be: yauzl reports "unexpected EOF".
+    const available = Math.max(0, Math.min(length, this.fileSize - position));
+    this.window.readInto(buffer, offset, position, available).then(
+      (bytesRead) => callback(null, bytesRead),
+      (error: Error) => callback(error, 0),
+    );
+  }
+
+  override _readStreamForRange(): never {
+    // Entry data is read by entry-stream.ts, never through yauzl.
+    throw new Error('yauzl reads no entry data here');
+  }
+}
+
+function openYauzl(reader: WindowedReader, fileSize: number): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.fromFd(fd, YAUZL_OPTIONS, (error, zipfile) => (error ? reject(error) : resolve(zipfile)));
+    yauzl.fromRandomAccessReader(reader, fileSize, YAUZL_OPTIONS, (error, zipfile) => (error ? reject(error) : resolve(zipfile)));
   });
 }
 
@@ -82,9 +115,11 @@ export async function readCentralDirectory(
   fileSize: number,
   end: EndOfCentralDirectory,
 ): Promise<CentralDirectory> {
+  // One window, forward through the central directory, for yauzl and for the guards.
+  const window = new WindowReader(handle, fileSize, CENTRAL_DIRECTORY_WINDOW);
   let zipfile: yauzl.ZipFile;
   try {
-    zipfile = await openYauzl(handle.fd);
+    zipfile = await openYauzl(new WindowedReader(window, fileSize), fileSize);
   } catch (error) {
     throw fromYauzlError(error);
   }
@@ -97,7 +132,6 @@ export async function readCentralDirectory(
     );
   }
   const next = entryReader(zipfile);
-  const window = new WindowReader(handle, fileSize);
   const declaredEnd = end.centralDirectoryOffset + end.centralDirectorySize;
   const records: CentralRecord[] = [];
   let cursor = end.centralDirectoryOffset;
@@ -114,11 +148,18 @@ export async function readCentralDirectory(
     if (cursor > declaredEnd) {
       throw new XipError('ZIP_MALFORMED', `${where} runs past the central directory's declared end at ${declaredEnd}`);
     }
-    const fixed = await window.read(recordOffset, CENTRAL_RECORD_SIZE);
+    const fixed = await window.view(recordOffset, CENTRAL_RECORD_SIZE); // used at once, not kept
     records.push(guardRecord(entry, index, recordOffset, fixed, fileSize, where));
   }
   return { records, end: cursor };
 }
+
+const NO_EXTRA_FIELDS: readonly ExtraField[] = Object.freeze([]);
+const ZIP64_FIELDS = [
+  ['uncompressedSize', 24],
+  ['compressedSize', 20],
+  ['localHeaderOffset', 42],
+] as const;
 
 function guardRecord(
   entry: yauzl.Entry,
@@ -129,24 +170,29 @@ function guardRecord(
   where: string,
 ): CentralRecord {
   const malformed = (detail: string) => new XipError('ZIP_MALFORMED', `${where}: ${detail}`, { entry: displayName(entry.fileNameRaw) });
-  const zip64Fields = entry.extraFields.filter((f) => f.id === ZIP64_EXTRA_ID);
-  // Readers differ on which of several zip64 fields wins: refuse the choice.
-  if (zip64Fields.length > 1) throw malformed(`${zip64Fields.length} zip64 extra fields`);
-  const zip64 = zip64Fields[0];
-  const raw = {
-    compressedSize: fixed.readUInt32LE(20),
-    uncompressedSize: fixed.readUInt32LE(24),
-    disk: fixed.readUInt16LE(34),
-    localHeaderOffset: fixed.readUInt32LE(42),
-  };
+  let zip64: ExtraField | undefined;
+  for (const field of entry.extraFields) {
+    if (field.id !== ZIP64_EXTRA_ID) continue;
+    // Readers differ on which of several zip64 fields wins: refuse the choice.
+    if (zip64) throw malformed(`${entry.extraFields.filter((f) => f.id === ZIP64_EXTRA_ID).length} zip64 extra fields`);
+    zip64 = field;
+  }
+  // APPNOTE 4.5.3: the zip64 field holds, in this order, the values whose
+  // 32-bit field is 0xFFFFFFFF. Read exactly here (yauzl reads them into
+  // doubles, which round beyond 2^53), so a message prints what the file says.
   let zip64Used = 0;
-  for (const field of ['uncompressedSize', 'compressedSize', 'localHeaderOffset'] as const) {
-    if (raw[field] !== U32_SENTINEL) continue;
+  for (const [field, at] of ZIP64_FIELDS) {
+    if (fixed.readUInt32LE(at) !== U32_SENTINEL) continue;
     if (!zip64) throw malformed(`${field} is ${hex(U32_SENTINEL)} but there is no zip64 extra field`);
+    if (zip64Used + 8 <= zip64.data.length) {
+      const exact = zip64.data.readBigUInt64LE(zip64Used);
+      if (exact > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed(`${field} ${exact} exceeds 2^53`);
+    }
     zip64Used += 8;
   }
-  let diskNumberStart = raw.disk;
-  if (raw.disk === U16_SENTINEL && zip64) {
+  const disk = fixed.readUInt16LE(34);
+  let diskNumberStart = disk;
+  if (disk === U16_SENTINEL && zip64) {
     if (zip64Used + 4 > zip64.data.length) throw malformed('zip64 extended information extra field does not include the disk number');
     diskNumberStart = zip64.data.readUInt32LE(zip64Used);
   }
@@ -155,10 +201,6 @@ function guardRecord(
     uncompressedSize: entry.uncompressedSize,
     localHeaderOffset: entry.relativeOffsetOfLocalHeader,
   };
-  for (const [field, value] of Object.entries(values)) {
-    // yauzl reads 64-bit values into doubles; beyond 2^53 they are not exact.
-    if (!Number.isSafeInteger(value)) throw malformed(`${field} exceeds 2^53`);
-  }
   if (values.localHeaderOffset + LOCAL_HEADER_SIZE > fileSize) {
     throw malformed(`local header offset ${values.localHeaderOffset} is past the end of the file (${fileSize} bytes)`);
   }
@@ -176,7 +218,7 @@ function guardRecord(
     ...values,
     diskNumberStart,
     externalAttributes: entry.externalFileAttributes,
-    extraFields: entry.extraFields,
+    extraFields: entry.extraFields.length === 0 ? NO_EXTRA_FIELDS : entry.extraFields,
     extraFieldLength: entry.extraFieldLength,
     hasZip64Extra: zip64 !== undefined,
     // DOS times carry no zone; read as UTC so the result does not depend on

@@ -1,8 +1,8 @@
 // Step 1 of xip-format.md §4, run over the parsed archive before any entry
 // data is read. Each check looks at every entry; they run in the order the
-// spec lists the codes (but see archiveComment), so the code reported does
-// not depend on where in the archive the fault is, and within a check the
-// first entry in central directory (or file) order is reported.
+// spec lists the codes (but see hiddenData and archiveComment), so the code
+// reported does not depend on where in the archive the fault is, and within a
+// check the first entry in central directory (or file) order is reported.
 import { XipError } from '../../errors.js';
 import type { ZipLimits } from '../../limits.js';
 import { FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_MASKED_HEADERS, FLAG_STRONG_ENCRYPTION, FLAG_UTF8, hex } from './binary.js';
@@ -47,19 +47,43 @@ function isDirectoryName(record: CentralRecord): boolean {
   return record.nameRaw.length > 0 && record.nameRaw[record.nameRaw.length - 1] === 0x2f;
 }
 
-/** Entries by position in the file: local header through data descriptor. */
-function byOffset(model: ArchiveModel): { index: number; start: number; end: number }[] {
-  return model.locals
-    .map((local, index) => ({ index, start: local.offset, end: local.end }))
-    .sort((a, b) => a.start - b.start || a.index - b.index);
+interface Range {
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
 }
 
-const malformedDirectories: Check = (model) => {
+// Sorted once per model: two checks walk it, and a million entries make it costly.
+const rangesByModel = new WeakMap<ArchiveModel, readonly Range[]>();
+
+/** Entries by position in the file: local header through data descriptor. */
+function byOffset(model: ArchiveModel): readonly Range[] {
+  let ranges = rangesByModel.get(model);
+  if (!ranges) {
+    ranges = model.locals
+      .map((local, index): Range => ({ index, start: local.offset, end: local.end }))
+      .sort((a, b) => a.start - b.start || a.index - b.index);
+    rangesByModel.set(model, ranges);
+  }
+  return ranges;
+}
+
+const malformedSizes: Check = (model) => {
   for (const record of model.records) {
+    const entry = nameOf(model, record.index);
     if (isDirectoryName(record) && record.uncompressedSize !== 0) {
-      return new XipError('ZIP_MALFORMED', `directory entry with ${record.uncompressedSize} bytes of content`, {
-        entry: nameOf(model, record.index),
-      });
+      return new XipError('ZIP_MALFORMED', `directory entry with ${record.uncompressedSize} bytes of content`, { entry });
+    }
+    // A STORED entry's data is its content. (yauzl checks this too, but says
+    // "size mismatch 1 != 1" for an encrypted entry, whose 12-byte encryption
+    // header it counts without printing: encrypted entries are ZIP_ENCRYPTED's.)
+    const isEncrypted = ((record.flags | model.locals[record.index]!.flags) & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) !== 0;
+    if (record.method === 0 && !isEncrypted && record.compressedSize !== record.uncompressedSize) {
+      return new XipError(
+        'ZIP_MALFORMED',
+        `a STORED entry of ${record.uncompressedSize} bytes with ${record.compressedSize} bytes of data (they must be equal)`,
+        { entry },
+      );
     }
   }
   return undefined;
@@ -78,9 +102,16 @@ const unsupported: Check = (model) => {
   return undefined;
 };
 
-/** Every byte of the file belongs to an entry, the central directory or its end records; in file order (the comment aside). */
-const extraData: Check = (model) => {
-  const extra = (detail: string, entry?: string) => new XipError('ZIP_EXTRA_DATA', detail, { entry });
+const extra = (detail: string, entry?: string) => new XipError('ZIP_EXTRA_DATA', detail, { entry });
+
+/**
+ * Every byte before the central directory belongs to an entry. Checked after
+ * ZIP_HEADER_MISMATCH and ZIP_OVERLAP: when a record points at a local header
+ * that is not its own, or into another entry's bytes, the bytes it should
+ * have covered are left uncovered, and that is the fault to report, not the
+ * gap it leaves.
+ */
+const hiddenData: Check = (model) => {
   const { end } = model;
   let covered = 0;
   let previous: number | undefined;
@@ -102,6 +133,12 @@ const extraData: Check = (model) => {
       ? extra(`${end.centralDirectoryOffset} bytes before the central directory of an archive without entries`)
       : extra(`${end.centralDirectoryOffset - covered} bytes between the last entry and the central directory`);
   }
+  return undefined;
+};
+
+/** Every byte from the central directory on belongs to it or to its end records (the comment aside). */
+const extraData: Check = (model) => {
+  const { end } = model;
   const declaredEnd = end.centralDirectoryOffset + end.centralDirectorySize;
   if (model.centralDirectoryEnd < declaredEnd) {
     return extra(`${declaredEnd - model.centralDirectoryEnd} bytes in the central directory after its last record`);
@@ -226,10 +263,10 @@ const headerMismatch: Check = (model) => {
     }
     const descriptor = local.descriptor;
     if (descriptor) {
-      const described: [string, number, number, (v: number) => string][] = [
-        ['CRC-32', descriptor.crc32, record.crc32, (v) => hex(v)],
-        ['compressed size', descriptor.compressedSize, record.compressedSize, String],
-        ['uncompressed size', descriptor.uncompressedSize, record.uncompressedSize, String],
+      const described: [string, bigint, bigint, (v: bigint) => string][] = [
+        ['CRC-32', BigInt(descriptor.crc32), BigInt(record.crc32), (v) => hex(Number(v))],
+        ['compressed size', descriptor.compressedSize, BigInt(record.compressedSize), String],
+        ['uncompressed size', descriptor.uncompressedSize, BigInt(record.uncompressedSize), String],
       ];
       for (const [what, found, expected, show] of described) {
         if (found !== expected) return mismatch(`data descriptor says ${what} ${show(found)}, central directory says ${show(expected)}`);
@@ -261,11 +298,23 @@ const overlaps: Check = (model) => {
   return undefined;
 };
 
+/** `part` / `whole` with one decimal, exactly (bigint): "infinite" when `whole` is 0. */
+function ratioText(part: bigint, whole: bigint): string {
+  if (whole === 0n) return 'infinite';
+  const tenths = (part * 10n) / whole;
+  return `${tenths / 10n}.${tenths % 10n}`;
+}
+
 const limitsExceeded: Check = (model, limits) => {
-  let total = 0;
-  for (const record of model.records) total += record.uncompressedSize;
-  if (total > limits.maxTotalUncompressed) {
-    return new XipError('ZIP_LIMIT', `${total} bytes uncompressed in all, the limit is ${limits.maxTotalUncompressed}`);
+  // Sums in bigint: a thousand entries of 2^52 bytes each pass 2^53, where doubles stop counting exactly.
+  let total = 0n;
+  let stored = 0n;
+  for (const record of model.records) {
+    total += BigInt(record.uncompressedSize);
+    stored += BigInt(record.compressedSize);
+  }
+  if (total > BigInt(limits.maxTotalUncompressed)) {
+    return new XipError('ZIP_LIMIT', `${total} bytes uncompressed in all, the limit is ${limits.maxTotalUncompressed} (maxTotalUncompressed)`);
   }
   for (const record of model.records) {
     const { uncompressedSize, compressedSize } = record;
@@ -274,17 +323,26 @@ const limitsExceeded: Check = (model, limits) => {
     if (ratio > limits.maxCompressionRatio) {
       return new XipError(
         'ZIP_LIMIT',
-        `compression ratio ${ratio === Infinity ? 'infinite' : ratio.toFixed(1)} (${uncompressedSize} from ${compressedSize} bytes), the limit is ${limits.maxCompressionRatio}`,
+        `compression ratio ${ratio === Infinity ? 'infinite' : ratio.toFixed(1)} (${uncompressedSize} from ${compressedSize} bytes), the limit is ${limits.maxCompressionRatio} (maxCompressionRatio)`,
         { entry: nameOf(model, record.index) },
       );
     }
+  }
+  // Entries up to ratioMinSize escape the per-entry ratio above, so 2,000 of
+  // them, each 1 MiB of zeros, would make 2 GB of 2.26 MB: the whole archive's
+  // declared bytes against its stored bytes are bounded too.
+  if (total > BigInt(limits.ratioMinSize) && total * 10n > stored * BigInt(Math.round(limits.maxTotalCompressionRatio * 10))) {
+    return new XipError(
+      'ZIP_LIMIT',
+      `compression ratio ${ratioText(total, stored)} over the whole archive (${total} bytes declared from ${stored} stored), the limit is ${limits.maxTotalCompressionRatio} (maxTotalCompressionRatio)`,
+    );
   }
   return undefined;
 };
 
 /** The checks of step 1 after parsing, in the order of the spec's codes. */
 export const STEP_ONE_CHECKS: readonly Check[] = [
-  malformedDirectories,
+  malformedSizes,
   unsupported,
   extraData,
   encrypted,
@@ -293,6 +351,7 @@ export const STEP_ONE_CHECKS: readonly Check[] = [
   specialEntries,
   headerMismatch,
   overlaps,
+  hiddenData,
   limitsExceeded,
   archiveComment,
 ];

@@ -87,6 +87,13 @@ describe('ZIP_HEADER_MISMATCH: a local header that disagrees with the central di
     await rejects({ entries }, 'ZIP_HEADER_MISMATCH', { entry: 'other.txt', detail: /local header names "hello\.txt", central directory "other\.txt"/ });
   });
 
+  // Issue 8 fault 10: a wide size was read into a double and printed as 4611686018427388000.
+  it('prints a data descriptor size of 2^62 exactly in its ZIP_HEADER_MISMATCH', async () => {
+    await rejects({ entries: [{ ...deflated, zip64: true, descriptor: { uncompressedSize: 2 ** 62 } }] }, 'ZIP_HEADER_MISMATCH', {
+      detail: /^data descriptor says uncompressed size 4611686018427387904, central directory says 650$/,
+    });
+  });
+
   it('rejects a missing data descriptor with ZIP_HEADER_MISMATCH', async () => {
     // Bit 3 set in both headers, but the bytes after the data are the next local header.
     const entry: EntrySpec = { ...hello, flags: 0x0008, local: { crc32: 0, compressedSize: 0, uncompressedSize: 0 } };
@@ -124,6 +131,43 @@ describe('ZIP_OVERLAP: entries sharing bytes', () => {
     // Declared 10 bytes longer than written: the last 10 "data" bytes are the central directory.
     const entry: EntrySpec = { name: 'a', data: 'hello', compressedSize: 15, uncompressedSize: 15 };
     await rejects({ entries: [entry] }, 'ZIP_OVERLAP', { entry: 'a', detail: /overlaps the central directory at 36/ });
+  });
+});
+
+// Issue 8 fault 11: a record that points at a header not its own, or into
+// another entry's bytes, also leaves bytes that no record covers; that gap is
+// the consequence, and ZIP_EXTRA_DATA was reported first.
+describe('records pointing at the wrong bytes: ZIP_HEADER_MISMATCH or ZIP_OVERLAP before the gap they leave', () => {
+  const world: EntrySpec = { name: 'world.txt', data: 'world' };
+
+  it('rejects a record pointing at the previous entry\'s header, its own header left uncovered, with ZIP_HEADER_MISMATCH', async () => {
+    // world.txt's local record is written, but its central record points at hello.txt's (offset 0).
+    await rejects({ entries: [hello, { ...world, localHeaderOffset: 0 }] }, 'ZIP_HEADER_MISMATCH', {
+      entry: 'world.txt',
+      detail: /local header names "hello\.txt", central directory "world\.txt"/,
+    });
+  });
+
+  it('rejects a record pointing at the next entry\'s header, the bytes before it left uncovered, with ZIP_HEADER_MISMATCH', async () => {
+    const helloLength = localRecord(hello).length;
+    await rejects({ entries: [{ ...hello, localHeaderOffset: helloLength }, world] }, 'ZIP_HEADER_MISMATCH', {
+      entry: 'hello.txt',
+      detail: /local header names "world\.txt", central directory "hello\.txt"/,
+    });
+  });
+
+  it('rejects a record pointing into another entry\'s data, its own header left uncovered, with ZIP_OVERLAP', async () => {
+    // a's data holds a copy of b's local record; b's central record points at the copy, not at b's own record after a.
+    const b: EntrySpec = { name: 'b', data: 'inner data' };
+    const outerHeaderSize = 30 + 1;
+    await rejects({ entries: [{ name: 'a', data: localRecord(b) }, { ...b, localHeaderOffset: outerHeaderSize }] }, 'ZIP_OVERLAP', {
+      entry: 'b',
+      detail: /entry "b" \(bytes 31-\d+\) overlaps entry "a"/,
+    });
+  });
+
+  it('still rejects a gap that no wrong record explains with ZIP_EXTRA_DATA', async () => {
+    await rejects({ entries: [{ ...hello, after: Buffer.from('hidden') }, world] }, 'ZIP_EXTRA_DATA', { detail: /6 bytes of hidden data after entry "hello\.txt"/ });
   });
 });
 

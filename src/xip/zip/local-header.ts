@@ -19,8 +19,9 @@ export interface DataDescriptor {
   /** 8-byte sizes (zip64). */
   readonly wide: boolean;
   readonly crc32: number;
-  readonly compressedSize: number;
-  readonly uncompressedSize: number;
+  /** Exact: 8-byte sizes may pass 2^53, and a message must print what the file says. */
+  readonly compressedSize: bigint;
+  readonly uncompressedSize: bigint;
 }
 
 export interface LocalRecord {
@@ -41,11 +42,14 @@ export interface LocalRecord {
   readonly descriptor: DataDescriptor | undefined;
 }
 
+const NO_EXTRA_FIELDS: readonly ExtraField[] = Object.freeze([]);
+
 export async function readLocalRecord(window: WindowReader, fileSize: number, cd: CentralRecord): Promise<LocalRecord> {
-  const entry = displayName(cd.nameRaw);
-  const malformed = (detail: string) => new XipError('ZIP_MALFORMED', detail, { entry });
+  const malformed = (detail: string) => new XipError('ZIP_MALFORMED', detail, { entry: displayName(cd.nameRaw) });
   const offset = cd.localHeaderOffset; // offset + 30 <= fileSize: central-directory.ts checked
-  const head = await window.read(offset, LOCAL_HEADER_SIZE);
+  // Fields are read at once from the window; only what differs from the
+  // central directory is copied, so a million records hold little memory.
+  const head = await window.view(offset, LOCAL_HEADER_SIZE);
   const signature = head.readUInt32LE(0);
   if (signature !== LOCAL_HEADER_SIGNATURE) {
     throw malformed(`invalid local file header signature ${hex(signature)} at offset ${offset}`);
@@ -60,8 +64,10 @@ export async function readLocalRecord(window: WindowReader, fileSize: number, cd
   const dataOffset = offset + LOCAL_HEADER_SIZE + nameLength + extraFieldLength;
   if (dataOffset > fileSize) throw malformed(`the local header at offset ${offset} runs past the end of the file`);
   const variable = await window.read(offset + LOCAL_HEADER_SIZE, nameLength + extraFieldLength);
-  const extraFields = parseExtraFields(variable.subarray(nameLength));
-  if (!extraFields) throw malformed('local extra field length exceeds extra field buffer size');
+  const parsedExtraFields = parseExtraFields(variable.subarray(nameLength));
+  if (!parsedExtraFields) throw malformed('local extra field length exceeds extra field buffer size');
+  const extraFields = parsedExtraFields.length === 0 ? NO_EXTRA_FIELDS : parsedExtraFields;
+  const localName = variable.subarray(0, nameLength);
 
   const zip64Fields = extraFields.filter((f) => f.id === ZIP64_EXTRA_ID);
   if (zip64Fields.length > 1) throw malformed(`${zip64Fields.length} zip64 extra fields in the local header`);
@@ -74,7 +80,7 @@ export async function readLocalRecord(window: WindowReader, fileSize: number, cd
     const read = (at: number, what: string): number => {
       if (at + 8 > data.length) throw malformed(`local zip64 extra field does not include the ${what}`);
       const value = readUInt64(data, at);
-      if (value === undefined) throw malformed(`local zip64 ${what} exceeds 2^53`);
+      if (value === undefined) throw malformed(`local zip64 ${what} ${data.readBigUInt64LE(at)} exceeds 2^53`);
       return value;
     };
     const usizeAt = 0;
@@ -98,7 +104,8 @@ export async function readLocalRecord(window: WindowReader, fileSize: number, cd
     crc32,
     compressedSize,
     uncompressedSize,
-    nameRaw: variable.subarray(0, nameLength),
+    // The same bytes as the central directory's name: share its buffer.
+    nameRaw: localName.equals(cd.nameRaw) ? cd.nameRaw : localName,
     extraFields,
     extraFieldLength,
     dataOffset,
@@ -123,7 +130,7 @@ async function readDataDescriptor(
 ): Promise<DataDescriptor> {
   const available = Math.min(24, fileSize - offset);
   if (available < 12) throw malformed(`the data descriptor at offset ${offset} runs past the end of the file`);
-  const bytes = await window.read(offset, available);
+  const bytes = await window.view(offset, available); // read at once, not kept
   const hasSignature = bytes.readUInt32LE(0) === DATA_DESCRIPTOR_SIGNATURE;
   // Java writes 8-byte sizes for large entries without a local zip64 field.
   const wideFirst = localZip64 || cd.hasZip64Extra;
@@ -136,11 +143,11 @@ async function readDataDescriptor(
     const at = form.signature ? 4 : 0;
     const length = at + (form.wide ? 20 : 12);
     if (length > available) continue;
-    const size = (i: number) => (form.wide ? Number(bytes.readBigUInt64LE(at + 4 + i * 8)) : bytes.readUInt32LE(at + 4 + i * 4));
+    const size = (i: number) => (form.wide ? bytes.readBigUInt64LE(at + 4 + i * 8) : BigInt(bytes.readUInt32LE(at + 4 + i * 4)));
     parsed.push({ offset, length, ...form, crc32: bytes.readUInt32LE(at), compressedSize: size(0), uncompressedSize: size(1) });
   }
   const matching = parsed.find(
-    (d) => d.crc32 === cd.crc32 && d.compressedSize === cd.compressedSize && d.uncompressedSize === cd.uncompressedSize,
+    (d) => d.crc32 === cd.crc32 && d.compressedSize === BigInt(cd.compressedSize) && d.uncompressedSize === BigInt(cd.uncompressedSize),
   );
   const chosen = matching ?? parsed.find((d) => d.signature === hasSignature && d.wide === wideFirst);
   if (!chosen) throw malformed(`the data descriptor at offset ${offset} runs past the end of the file`);

@@ -2,6 +2,7 @@
 // ZIP_ENCRYPTED and ZIP_LIMIT on archives built byte by byte.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import { rejects } from './test-support/expect.js';
 import { withArchive } from './test-support/files.js';
 import { buildZip, extraField, type EntrySpec } from './test-support/zip-builder.js';
@@ -70,9 +71,16 @@ describe('ZIP_MALFORMED: the archive cannot be parsed', () => {
   });
 
   it('rejects file data running past the end of the file with ZIP_MALFORMED', async () => {
-    // Deflated, so yauzl's STORED size rule does not catch it first; 100 bytes fit in the file, not after the header.
+    // Deflated, so the STORED size rule does not catch it first; 100 bytes fit in the file, not after the header.
     const big: EntrySpec = { name: 'big', data: 'x'.repeat(100), method: 8, compressedSize: 100, local: { compressedSize: 100 } };
     await rejects({ entries: [big] }, 'ZIP_MALFORMED', { entry: 'big', detail: /file data overflows file bounds: 33 \+ 100 > / });
+  });
+
+  it('rejects a STORED entry whose data is shorter than its content with ZIP_MALFORMED, saying which is which', async () => {
+    await rejects({ entries: [{ ...hello, uncompressedSize: 7 }] }, 'ZIP_MALFORMED', {
+      entry: 'hello.txt',
+      detail: /^a STORED entry of 7 bytes with 5 bytes of data \(they must be equal\)$/,
+    });
   });
 
   it('rejects a compressed size larger than the file with ZIP_MALFORMED', async () => {
@@ -248,6 +256,11 @@ describe('ZIP_ENCRYPTED: encrypted entries', () => {
     await rejects({ entries: [{ ...hello, method: 99, compressed: Buffer.alloc(20) }] }, 'ZIP_ENCRYPTED', { entry: 'hello.txt', detail: /method 99/ });
   });
 
+  // Issue 8 fault 10: yauzl said "compressed/uncompressed size mismatch for stored file: 1 != 1".
+  it('rejects an encrypted STORED entry without room for the encryption header with ZIP_ENCRYPTED, not "size mismatch 1 != 1"', async () => {
+    await rejects({ entries: [{ name: 'x', data: 'x', flags: 0x0001 }] }, 'ZIP_ENCRYPTED', { entry: 'x', detail: /encrypted \(flags 0x0001\)/ });
+  });
+
   it('rejects masked local headers (flag bit 13) with ZIP_ENCRYPTED', async () => {
     await rejects({ entries: [{ ...hello, flags: 0x2000 }] }, 'ZIP_ENCRYPTED', { detail: /bit 13/ });
   });
@@ -280,6 +293,41 @@ describe('ZIP_LIMIT: entry count, total size and compression ratio', () => {
     // Deflated data of size 0 cannot inflate to 2 MiB: an infinite ratio.
     const entry: EntrySpec = { name: 'nothing', method: 8, compressed: Buffer.alloc(0), uncompressedSize: 2 * 1024 * 1024 };
     await rejects({ entries: [entry] }, 'ZIP_LIMIT', { detail: /compression ratio infinite/ });
+  });
+
+  // Issue 8 fault 5: entries just at ratioMinSize escape the per-entry ratio.
+  describe('the whole archive\'s ratio (maxTotalCompressionRatio)', () => {
+    const MiB = 1024 * 1024;
+    const deflatedZeros = zlib.deflateRawSync(Buffer.alloc(MiB));
+    const zerosEntry = (i: number): EntrySpec => ({
+      name: `zeros/${i}.bin`,
+      method: 8,
+      compressed: deflatedZeros,
+      uncompressedSize: MiB,
+      crc32: zlib.crc32(Buffer.alloc(MiB)),
+    });
+    const bomb = () => buildZip({ entries: Array.from({ length: 2000 }, (_, i) => zerosEntry(i)) });
+
+    it('rejects 2,000 entries of 1 MiB of zeros (2 GB declared from 2 MB) with ZIP_LIMIT before reading any entry data', async () => {
+      // openZip reads no entry data: the verdict comes from the central directory and local headers.
+      await rejects(bomb(), 'ZIP_LIMIT', {
+        detail: /compression ratio 1\d{3}\.\d over the whole archive \(2097152000 bytes declared from \d+ stored\), the limit is 200 \(maxTotalCompressionRatio\)/,
+      });
+    });
+
+    it('opens the same archive when maxTotalCompressionRatio allows it', async () => {
+      await withArchive(bomb(), async (archive) => assert.equal(archive.entries.length, 2000), { maxTotalCompressionRatio: 2000 });
+    });
+
+    it('leaves an archive of at most ratioMinSize declared bytes alone, however compressed', async () => {
+      await withArchive(buildZip({ entries: [zerosEntry(0)] }), async (archive) => assert.equal(archive.entries.length, 1));
+    });
+  });
+
+  it('prints a total above 2^53 exactly', async () => {
+    // Three entries of 2^52 + 1 bytes: the sum is odd and past 2^53, so a sum of doubles rounds it.
+    const huge = (name: string): EntrySpec => ({ name, method: 8, compressed: Buffer.alloc(10), uncompressedSize: 2 ** 52 + 1, zip64: true });
+    await rejects({ entries: [huge('a'), huge('b'), huge('c')] }, 'ZIP_LIMIT', { detail: /^13510798882111491 bytes uncompressed in all/ });
   });
 
   it('accepts a highly compressed entry no larger than ratioMinSize', async () => {
