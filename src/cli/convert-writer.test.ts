@@ -98,7 +98,7 @@ describe('convert writer', () => {
     assert.equal(readFileSync(join(dir, 'big.eml'), 'utf8'), 'B'.repeat(600));
   });
 
-  it('writes real files through the writer thread; a name already taken is left as it was (EXTRACT_TARGET_EXISTS)', async () => {
+  it('writes real files through the writer thread; a name already taken is left as it was (EXTRACT_TARGET_EXISTS), streamed or not', async () => {
     const dir = await tempDir('xip-writer-');
     writeFileSync(join(dir, 'taken.eml'), 'mine');
     const writer = new EmlWriter(dir);
@@ -110,6 +110,15 @@ describe('convert writer', () => {
     assert.deepEqual(outcomes.get('taken.eml'), { ok: false, code: 'EXTRACT_TARGET_EXISTS', message: 'taken.eml already exists in the destination; it was left as it was' });
     assert.equal(readFileSync(join(dir, 'taken.eml'), 'utf8'), 'mine');
     assert.equal(readFileSync(join(dir, 'b.eml'), 'utf8'), 'this is b.eml');
+    assert.deepEqual(readdirSync(dir).sort(), ['a.eml', 'b.eml', 'taken.eml'], 'no temporary file left');
+
+    // The same for a message streamed alone (too large for this window).
+    const narrow = new EmlWriter(dir, { files: 4, bytes: 16 });
+    let streamed: WriteOutcome | undefined;
+    await narrow.write('taken.eml', text('x'.repeat(100)), (o) => (streamed = o));
+    await narrow.close();
+    assert.equal(streamed?.ok === false ? streamed.code : streamed, 'EXTRACT_TARGET_EXISTS');
+    assert.equal(readFileSync(join(dir, 'taken.eml'), 'utf8'), 'mine');
     assert.deepEqual(readdirSync(dir).sort(), ['a.eml', 'b.eml', 'taken.eml'], 'no temporary file left');
   });
 
