@@ -22,7 +22,7 @@ export function registerExtract(program: Command, io: Output, setExit: SetExit):
           const { trust, crls, at, limits } = await loadTrust(flags);
           const { report, written } = await extractFile(file, { dest: flags.dir, trust, crls, limits, ...(at ? { at } : {}) });
           if (flags.json) io.out(JSON.stringify({ ...reportJson(report), written }));
-          else io.out(`${reportLine(report)}\nextracted ${written.length} ${written.length === 1 ? 'file' : 'files'} under ${flags.dir}`);
+          else io.out(reportLine(report), `extracted ${written.length} ${written.length === 1 ? 'file' : 'files'} under ${flags.dir}`);
           return EXIT_OK;
         }),
       );

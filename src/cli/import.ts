@@ -100,7 +100,8 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
               settings: { batchSize, concurrency },
               ...(crash ? { crash } : {}),
             });
-            io.out(flags.json ? JSON.stringify(log) : formatRunLog(log));
+            if (flags.json) io.out(JSON.stringify(log));
+            else io.out(...formatRunLog(log).split('\n'));
             const ok = log.failed === 0 && log.containers.every((c) => c.ok);
             return ok ? EXIT_OK : EXIT_REJECTED;
           } finally {

@@ -4,11 +4,11 @@ import { inspectFile, type InspectReport } from '../xip/inspect.js';
 import { EXIT_OK, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
 
-function plain(r: InspectReport): string {
+function plain(r: InspectReport): string[] {
   const lines = [`${r.file}: ${r.size} bytes`];
   if (!r.zip.ok) {
     lines.push(`zip: ${r.zip.code}: ${r.zip.message}`);
-    return lines.join('\n');
+    return lines;
   }
   lines.push(`entries (${r.zip.entries.length}):`);
   for (const e of r.zip.entries) lines.push(`  ${e.method.padEnd(7)} ${String(e.size).padStart(12)} ${String(e.compressedSize).padStart(12)}  ${e.crc32}  ${e.name}`);
@@ -25,7 +25,7 @@ function plain(r: InspectReport): string {
     for (const c of s.certificates) if (c.sha256 !== s.signer.sha256) lines.push(`  certificate: ${c.subject} (issuer ${c.issuer})`);
   } else if (s) lines.push(`signature: ${s.code}: ${s.message}`);
   lines.push('(no trust decision was made: use xip verify)');
-  return lines.join('\n');
+  return lines;
 }
 
 export function registerInspect(program: Command, io: Output, setExit: SetExit): void {
@@ -38,7 +38,8 @@ export function registerInspect(program: Command, io: Output, setExit: SetExit):
       setExit(
         await runAction(io, flags.json, async () => {
           const report = await inspectFile(file);
-          io.out(flags.json ? JSON.stringify(report) : plain(report));
+          if (flags.json) io.out(JSON.stringify(report));
+          else io.out(...plain(report));
           return EXIT_OK;
         }),
       );

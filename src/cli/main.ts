@@ -27,7 +27,7 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     .description('Verify, pack, extract, inspect, convert and import XIP containers (signed ZIP archives of source communications).')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .configureOutput({ writeOut: (s) => io.out(...s.replace(/\n$/, '').split('\n')), writeErr: (s) => io.err(...s.replace(/\n$/, '').split('\n')) })
     .showHelpAfterError('(run xip --help for the commands)');
   program.addHelpText('after', '\nExit codes: 0 verified (or done), 1 rejected (the code says why), 2 usage or I/O error.');
   const name = argv[2];
