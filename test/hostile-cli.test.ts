@@ -1,0 +1,195 @@
+// Issue 8: what the `xip` command does with hostile input and careless
+// arguments, as a user (or an attacker who controls a source) would find it.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { runXip } from './support/cli.js';
+import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
+
+let dir: string;
+before(async () => {
+  dir = await tempDir('xip-hostile-cli-');
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// What a terminal acts on instead of showing: C0, DEL, C1, bidi controls, line separators.
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+/** An id that clears the screen, starts a CSI the 8-bit way, reverses the text and forges a line of its own. */
+const HOSTILE = 'evil\u001b[2J\u001b[31mowned\u0007\u009b31m\u202eexe.txt\r\nOK: signed by a fake';
+
+function assertNoRawControls(text: string, what: string): void {
+  const m = RAW_CONTROL.exec(text);
+  assert.equal(m, null, `${what} holds a raw U+${m?.[0].charCodeAt(0).toString(16).padStart(4, '0')}: ${JSON.stringify(text.slice(0, 400))}`);
+}
+
+describe('fault 7: terminal escapes from input are printed as \\u escapes in every human-readable line', () => {
+  let signed: string;
+  let trust: string;
+  let withBadItem: string;
+  let users: string;
+  before(async () => {
+    const hostileSigner = testIdentity(HOSTILE);
+    trust = join(dir, 'hostile-ca.pem');
+    writeFileSync(trust, hostileSigner.issued.caCertificatePem);
+    signed = await buildContainer(join(dir, 'hostile-signer.xip'), { identity: hostileSigner, data: { 'items/a.json': '{"id":"a"}' } });
+    const good = { type: 'chat.message', sentAt: '2026-11-22T14:03:11Z', from: { email: 'ana@corp.example' }, participants: [{ email: 'bo@corp.example', role: 'to' }], body: { text: 'hi' } };
+    const lines = [JSON.stringify({ ...good, id: 'fine' }), JSON.stringify({ ...good, id: HOSTILE, from: undefined })].join('\n') + '\n';
+    withBadItem = await buildContainer(join(dir, 'hostile-item.xip'), { identity: hostileSigner, data: { 'items/chat.ndjson': lines } });
+    users = join(dir, 'users.csv');
+    writeFileSync(users, 'email,name,aliases,litigationHold\nana@corp.example,Ana,,false\nbo@corp.example,Bo,,false\n');
+  });
+
+  it('verify and extract: a signer subject with ESC, C1 and a bidi override is escaped; --json keeps it exactly', async () => {
+    const r = await runXip(['verify', signed, '--trust', trust]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assertNoRawControls(r.stdout, 'verify');
+    assert.ok(r.stdout.includes('evil\\u001b[2J\\u001b[31mowned\\u0007\\u009b31m\\u202eexe.txt\\u000d\\u000aOK: signed by a fake'), r.stdout);
+    assert.equal(r.stdout.split('\n').length, 2, 'one line and its end: the subject forged no line');
+    const j = await runXip(['verify', signed, '--trust', trust, '--json']);
+    assert.equal(JSON.parse(j.stdout).signer.subject, `CN=Test signer ${HOSTILE}, O=xip tests`);
+    assertNoRawControls(j.stdout, 'verify --json');
+    const x = await runXip(['extract', signed, '-d', join(dir, 'extracted'), '--trust', trust]);
+    assert.equal(x.code, 0, x.stdout + x.stderr);
+    assertNoRawControls(x.stdout, 'extract');
+  });
+
+  it('inspect: the subject of a certificate nobody trusted yet is escaped; --json keeps it exactly', async () => {
+    const r = await runXip(['inspect', signed]);
+    assert.equal(r.code, 0, r.stderr);
+    assertNoRawControls(r.stdout, 'inspect');
+    assert.match(r.stdout, /signer: CN=Test signer evil\\u001b\[2J/);
+    const j = await runXip(['inspect', signed, '--json']);
+    assert.equal(JSON.parse(j.stdout).signature.signer.subject, `CN=Test signer ${HOSTILE}, O=xip tests`);
+  });
+
+  it('convert: the failure line of an item with a hostile id is escaped, and is one line', async () => {
+    const r = await runXip(['convert', withBadItem, '--trust', trust, '-o', join(dir, 'eml')]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assertNoRawControls(r.stdout + r.stderr, 'convert');
+    const failure = r.stdout.split('\n').filter((l) => l.startsWith('ITEM_INVALID'));
+    assert.equal(failure.length, 1, r.stdout);
+    assert.ok(failure[0]!.includes('(id evil\\u001b[2J'), failure[0]);
+    assert.ok(!r.stdout.split('\n').some((l) => l.startsWith('OK: signed by a fake')), r.stdout);
+    const j = await runXip(['convert', withBadItem, '--trust', trust, '-o', join(dir, 'eml-json'), '--json']);
+    assert.equal(JSON.parse(j.stdout).failed[0].id, HOSTILE);
+  });
+
+  it("import: the run log's failure line is escaped and forges no row; --json keeps the id exactly", async () => {
+    const common = ['--trust', trust, '--directory', users, '--to', `maildir:${join(dir, 'mail')}`, '--state', join(dir, 'state.db')];
+    const r = await runXip(['import', withBadItem, ...common]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assertNoRawControls(r.stdout + r.stderr, 'import');
+    const failed = r.stdout.split('\n').filter((l) => l.startsWith('failed '));
+    assert.equal(failed.length, 2, r.stdout);
+    assert.match(failed[1]!, /^failed evil\\u001b\[2J\\u001b\[31mowned\\u0007\\u009b31m\\u202eexe\.txt\\u000d\\u000aOK: signed by a fake: ITEM_INVALID: /);
+    assert.ok(!r.stdout.split('\n').some((l) => l.startsWith('OK: signed by a fake')), r.stdout);
+    const j = await runXip(['import', withBadItem, ...common, '--json']);
+    assert.equal(JSON.parse(j.stdout).failures[0].itemId, HOSTILE);
+  });
+
+  it('error lines: a file name and an --at value with escapes are escaped on stderr and in --json exact', async () => {
+    const name = join(dir, 'x\u001b[2J\u202e.xip');
+    const r = await runXip(['verify', name, '--trust', trust]);
+    assert.equal(r.code, 2);
+    assertNoRawControls(r.stderr, 'the IO_ERROR line');
+    assert.match(r.stderr, /^IO_ERROR: .*x\\u001b\[2J\\u202e\.xip/);
+    const j = await runXip(['verify', name, '--trust', trust, '--json']);
+    assert.ok(JSON.parse(j.stdout).message.includes('x\u001b[2J\u202e.xip'));
+    const at = await runXip(['verify', signed, '--trust', trust, '--at', '\u001b[2J\u009b0m']);
+    assert.equal(at.code, 2);
+    assertNoRawControls(at.stderr, 'the USAGE line');
+    assert.match(at.stderr, /^USAGE: .*--at "\\u001b\[2J\\u009b0m"/);
+  });
+
+  it('pack: a source name from xip.json with escapes is escaped', async () => {
+    const src = join(dir, 'pack-src');
+    mkdirSync(join(src, 'items'), { recursive: true });
+    writeFileSync(join(src, 'items', 'a.json'), '{"id":"a"}');
+    writeFileSync(join(src, 'xip.json'), JSON.stringify({ source: `src${HOSTILE}` }));
+    const id = testIdentity();
+    const cert = join(dir, 'pack-signer.pem');
+    const key = join(dir, 'pack-signer.key');
+    writeFileSync(cert, id.issued.certificatePem);
+    writeFileSync(key, id.issued.privateKeyPem);
+    const r = await runXip(['pack', src, '-o', join(dir, 'packed-hostile.xip'), '--cert', cert, '--key', key]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assertNoRawControls(r.stdout + r.stderr, 'pack');
+    assert.match(r.stdout, /items from srcevil\\u001b\[2J/);
+  });
+});
+
+describe('fault 2: xip demo --dir never removes a file it did not make', () => {
+  it('--dir . in a folder with files is refused, and every file stays', async () => {
+    const cwd = join(dir, 'work-folder');
+    mkdirSync(join(cwd, 'src'), { recursive: true });
+    writeFileSync(join(cwd, 'notes.txt'), 'mine');
+    writeFileSync(join(cwd, 'src', 'main.c'), 'int main;');
+    const r = await runXip(['demo', '--dir', '.'], { cwd });
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^DEMO_DIR_IN_USE: .*is not empty and was not made by xip demo/);
+    assert.equal(readFileSync(join(cwd, 'notes.txt'), 'utf8'), 'mine');
+    assert.equal(readFileSync(join(cwd, 'src', 'main.c'), 'utf8'), 'int main;');
+  });
+
+  it('--dir naming a file is refused, and the file stays', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'mine');
+    const r = await runXip(['demo', '--dir', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^DEMO_DIR_IN_USE: .*is not a folder/);
+    assert.equal(readFileSync(file, 'utf8'), 'mine');
+  });
+
+  it("runs again in its own folder, but a file put there since (new, or in place of the demo's own) stays and is named", async () => {
+    const out = join(dir, 'demo-again');
+    assert.equal((await runXip(['demo', '--dir', out])).code, 0);
+    const again = await runXip(['demo', '--dir', out]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    writeFileSync(join(out, 'mail', 'mine.txt'), 'mine');
+    rmSync(join(out, 'users.csv'));
+    writeFileSync(join(out, 'users.csv'), 'my own directory');
+    const r = await runXip(['demo', '--dir', out]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^DEMO_DIR_IN_USE: .*holds files the demo did not make: (mail\/mine\.txt, users\.csv|users\.csv, mail\/mine\.txt)/);
+    assert.equal(readFileSync(join(out, 'mail', 'mine.txt'), 'utf8'), 'mine');
+    assert.equal(readFileSync(join(out, 'users.csv'), 'utf8'), 'my own directory');
+    assert.equal(existsSync(join(out, 'sample.xip')), false, "the demo's own files were removed");
+  });
+
+  it('a marker that lists files the demo did not make removes none of them', async () => {
+    const out = join(dir, 'forged');
+    mkdirSync(out);
+    writeFileSync(join(out, 'precious.txt'), 'mine');
+    writeFileSync(join(out, '.xip-demo.json'), JSON.stringify({ madeBy: 'xip demo', files: [{ path: 'precious.txt', id: '0:0' }, { path: '../outside', id: '0:0' }], dirs: ['..', '.'] }));
+    const r = await runXip(['demo', '--dir', out]);
+    assert.equal(r.code, 2);
+    assert.equal(readFileSync(join(out, 'precious.txt'), 'utf8'), 'mine');
+  });
+});
+
+describe('the demo prints commands that work when pasted', () => {
+  it('every "$ " line runs in a shell from where the demo ran: exit 0, the tampered copy 1; the demo then runs again', async () => {
+    const cwd = join(dir, 'paste here');
+    mkdirSync(cwd);
+    const demo = await runXip(['demo', '--dir', 'demo out'], { cwd });
+    assert.equal(demo.code, 0, demo.stdout + demo.stderr);
+    const commands = demo.stdout.split('\n').flatMap((l) => /^\s*\$ (.+)$/.exec(l)?.[1] ?? []);
+    assert.ok(commands.some((c) => / import .* --trust /.test(c)), demo.stdout);
+    assert.ok(commands.length >= 6, demo.stdout);
+    const sh = promisify(execFile);
+    for (const command of commands) {
+      const expected = command.includes('tampered.xip') ? 1 : 0;
+      const code = await sh('sh', ['-c', command], { cwd, env: { ...process.env, TMPDIR: dir } }).then(
+        () => 0,
+        (e: { code?: number }) => e.code ?? -1,
+      );
+      assert.equal(code, expected, command);
+    }
+    const again = await runXip(['demo', '--dir', 'demo out'], { cwd });
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+  });
+});
