@@ -125,6 +125,7 @@ export function parseRfc5322(text: string): DateTimeParts | undefined {
 
 /** Removes RFC 5322 comments "( … )", nested ones included, outside quoted strings. */
 export function stripComments(text: string): string {
+  if (!text.includes('(')) return text; // nothing to remove: not a character-by-character copy of a long header
   let out = '';
   let depth = 0;
   let quoted = false;

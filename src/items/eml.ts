@@ -7,6 +7,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import { parseMessageId } from '../message/message-id.js';
 import { formatRfc3339, parseRfc5322 } from './dates.js';
 import type { EmlItem, Participant, Party, Role } from './item.js';
+import { excerpt } from './excerpt.js';
 import { decodeWords } from './rfc2047.js';
 import { derivedEmail, isEmailAddress } from './schema.js';
 
@@ -102,9 +103,9 @@ export function emlItem(entryName: string, block: Buffer): EmlParse {
   const dateText = first('date');
   const date = dateText === undefined ? undefined : parseRfc5322(dateText);
   const errors: string[] = [];
-  if (unreadable) errors.push(`id: the Message-ID header "${messageIdField}" holds no RFC 5322 msg-id`);
+  if (unreadable) errors.push(`id: the Message-ID header "${excerpt(messageIdField ?? '')}" holds no RFC 5322 msg-id`);
   if (dateText === undefined) errors.push('sentAt: the message has no Date header');
-  else if (!date) errors.push(`sentAt: the Date header "${dateText}" is not an RFC 5322 date-time`);
+  else if (!date) errors.push(`sentAt: the Date header "${excerpt(dateText)}" is not an RFC 5322 date-time`);
 
   const from = mailboxes(all('from'))[0];
   if (!from) errors.push('from: the From header is missing or has no email address');

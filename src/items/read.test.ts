@@ -145,6 +145,20 @@ describe('readItems', () => {
     assert.equal((props.e as { text: string }).text, '1e400');
   });
 
+  it('fault 3 sibling: a Date header, Message-ID or attachment path of megabytes is quoted in the failure by its first 200 characters, not whole', async () => {
+    const big = 'x'.repeat(1024 * 1024);
+    const { results } = await readAll({
+      'items/a.eml': `Message-ID: <${big}\r\nFrom: ana@corp.example\r\nDate: ${big}\r\n\r\nb`,
+      'items/b.json': line(good('b', { attachments: [{ path: big }] })),
+    });
+    const messages = failures(results).map((f) => f.message);
+    const cut = `${'x'.repeat(200)}… (${big.length} characters)`;
+    assert.deepEqual(messages, [
+      `id: the Message-ID header "<${cut.replace('x', '').replace(`${big.length} characters`, `${big.length + 1} characters`)}" holds no RFC 5322 msg-id; sentAt: the Date header "${cut}" is not an RFC 5322 date-time`,
+      `attachments[0].path: no entry "${cut}" in the container`,
+    ]);
+  });
+
   it('reads an .eml: id from Message-ID else the entry name, sentAt from Date, people from From/To/Cc/Bcc', async () => {
     const withId =
       'From: =?UTF-8?Q?Ana_R=C3=BAiz?= <ana@corp.example>\r\nTo: Bo <bo@corp.example>, desk@client.example\r\nCc: "Chen, Li" <li@corp.example>\r\n' +

@@ -3,6 +3,7 @@
 // its entry, line and id and never stops the others.
 import { resolveItemLimits, type ItemLimits } from '../limits.js';
 import { emlItem, readHeaderBlock } from './eml.js';
+import { excerpt } from './excerpt.js';
 import type { ItemCode } from './errors.js';
 import type { Item, ItemResult } from './item.js';
 import { JsonDepthError, parseJson, type JsonValue } from './json.js';
@@ -72,7 +73,7 @@ export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {})
     const checked = validateItem(value);
     if (!checked.ok) return fail(entry, 'ITEM_INVALID', checked.message, line, checked.id);
     const missing = checked.item.attachments.flatMap((a, i) =>
-      byName.has(a.path) ? [] : [`attachments[${i}].path: no entry "${a.path}" in the container`],
+      byName.has(a.path) ? [] : [`attachments[${i}].path: no entry "${excerpt(a.path)}" in the container`],
     );
     if (missing.length > 0) return fail(entry, 'ITEM_ATTACHMENT_MISSING', missing.join('; '), line, checked.item.id);
     return ok(checked.item, entry, line);
