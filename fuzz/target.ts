@@ -47,9 +47,14 @@ export function codedOutcome(e: unknown, allowed: ReadonlySet<ErrorCode>): strin
   throw e;
 }
 
-/** A message with what came from the input taken out ("quoted", numbers), so that outcomes of the same rule compare equal. */
+/**
+ * The rule a message states, without what came from the input: its plain
+ * words only (addresses, names, numbers and quoted text dropped), so that
+ * outcomes of the same rule compare equal and the corpus keeps one input per
+ * rule reached rather than one per distinct detail.
+ */
 export function shape(message: string): string {
-  return message.replace(/"(?:[^"\\]|\\.)*"|\{[^}]*\}|\d+/g, '_').slice(0, 80);
+  return message.replace(/"(?:[^"\\]|\\.)*"|\{[^}]*\}/g, ' ').split(/\s+/).filter((w) => /^[A-Za-z]+$/.test(w)).slice(0, 10).join(' ');
 }
 
 export function codes(...list: ErrorCode[]): ReadonlySet<ErrorCode> {
