@@ -54,7 +54,8 @@ export function codedOutcome(e: unknown, allowed: ReadonlySet<ErrorCode>): strin
  * rule reached rather than one per distinct detail.
  */
 export function shape(message: string): string {
-  return message.replace(/"(?:[^"\\]|\\.)*"|\{[^}]*\}/g, ' ').split(/\s+/).filter((w) => /^[A-Za-z]+$/.test(w)).slice(0, 10).join(' ');
+  // Cut first: a detail may quote 64 KiB of input, and "{" without "}" made the scan quadratic.
+  return message.slice(0, 200).replace(/"(?:[^"\\]|\\.)*"|\{[^}]*\}/g, ' ').split(/\s+/).filter((w) => /^[A-Za-z]+$/.test(w)).slice(0, 10).join(' ');
 }
 
 export function codes(...list: ErrorCode[]): ReadonlySet<ErrorCode> {
