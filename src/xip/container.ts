@@ -5,7 +5,7 @@
 // once, verified, and every later read of an entry goes through that same
 // handle. Implements the items/ port (VerifiedEntries).
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { XipError } from '../errors.js';
 import type { DataEntry, VerifiedEntries } from '../items/ports.js';
+import { showPath } from './show-path.js';
 import { openForReading, verifyHandle, type VerifyOptions, type VerifyReport } from './verify.js';
 
 export interface StageOptions extends Omit<VerifyOptions, 'sink'> {
@@ -56,19 +57,30 @@ export type ContainerInput = string | { readonly name: string; open(): Promise<R
 /** Copies the input into a fresh private directory, computing its SHA-256 on the way. */
 async function stage(input: ContainerInput, stagingDir: string): Promise<{ dir: string; copy: string; sha256: string; size: number }> {
   const name = typeof input === 'string' ? input : input.name;
-  await mkdir(stagingDir, { recursive: true });
+  // A path is checked and opened before anything is made (a FIFO would block the copy forever).
+  const source = typeof input === 'string' ? await openForReading(input) : undefined;
+  try {
+    await mkdir(stagingDir, { recursive: true });
+  } catch (e) {
+    await source?.close();
+    const err = e as NodeJS.ErrnoException;
+    throw new XipError('IO_ERROR', `cannot use ${showPath(stagingDir)} for staging: ${err.code ?? err.message}`, { cause: e });
+  }
   const dir = await mkdtemp(join(stagingDir, 'xip-stage-'));
   await chmod(dir, 0o700);
   // The copy's name is ours: the source's name may hold anything.
   const copy = join(dir, 'container.xip');
   const hashing = new HashingCount();
   try {
-    const bytes = typeof input === 'string' ? createReadStream(input, { highWaterMark: 1024 * 1024 }) : await input.open();
+    const bytes =
+      typeof input === 'string' ? source!.createReadStream({ highWaterMark: 1024 * 1024, autoClose: false }) : await input.open();
     await pipeline(bytes, hashing, createWriteStream(copy, { flags: 'wx', mode: 0o600 }));
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     const err = e as NodeJS.ErrnoException;
-    throw new XipError('IO_ERROR', `cannot stage ${name}: ${err.code ?? err.message}`, { cause: e });
+    throw new XipError('IO_ERROR', `cannot stage ${showPath(name)}: ${err.code ?? err.message}`, { cause: e });
+  } finally {
+    await source?.close();
   }
   return { dir, copy, sha256: hashing.hash.digest('hex'), size: hashing.bytes };
 }

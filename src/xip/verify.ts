@@ -3,7 +3,8 @@
 // passed, except to a `sink` that the caller keeps private until then (the
 // single pass used by extraction: the bytes written are the bytes digested).
 import { createHash, type Hash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { XipError } from '../errors.js';
@@ -11,6 +12,7 @@ import { resolveZipLimits, type ZipLimits } from '../limits.js';
 import { parseSignature, verifySignature, verifyTrust, type CertInfo, type Crl, type X509 } from './cms/index.js';
 import { parseManifest, type DigestAlgorithm, type Manifest, type PackageInfo } from './manifest.js';
 import { isDataEntryName, MANIFEST_PATTERN, MIMETYPE, SIGNATURE_PATTERN } from './layout.js';
+import { showPath } from './show-path.js';
 import { openZip, type ZipArchive, type ZipEntry } from './zip/reader.js';
 
 export interface VerifyOptions {
@@ -178,19 +180,51 @@ export async function verifyFile(path: string, options: VerifyOptions): Promise<
   }
 }
 
+/** What a file that is not a regular file is, for a message. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Opens a container for reading, refusing anything but a regular file with
+ * IO_ERROR before it is opened: open(2) of a FIFO for reading waits for a
+ * writer (`xip verify` on a FIFO hung forever), and opening a device may do
+ * something. O_NONBLOCK covers a path swapped for a FIFO after the check (the
+ * open returns at once, and the handle's own fstat refuses it); on a regular
+ * file it changes nothing.
+ */
 export async function openForReading(path: string): Promise<FileHandle> {
+  const cannot = (e: unknown) => {
+    const err = e as NodeJS.ErrnoException;
+    return new XipError('IO_ERROR', `cannot open ${showPath(path)}: ${err.code ?? err.message}`, { cause: e });
+  };
+  const refuse = (st: Stats) => new XipError('IO_ERROR', `${showPath(path)} is ${kindOf(st)}, not a regular file: nothing was read from it`);
+  let before: Stats;
   try {
-    const handle = await open(path, 'r');
+    before = await stat(path);
+  } catch (e) {
+    throw cannot(e);
+  }
+  if (!before.isFile()) throw refuse(before);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
+  } catch (e) {
+    throw cannot(e);
+  }
+  try {
     const st = await handle.stat();
-    if (!st.isFile()) {
-      await handle.close();
-      throw new XipError('IO_ERROR', `${path} is not a regular file`);
-    }
+    if (!st.isFile()) throw refuse(st);
+    if (st.ino !== before.ino || st.dev !== before.dev) throw new XipError('IO_ERROR', `${showPath(path)} was replaced while it was being opened`);
     return handle;
   } catch (e) {
-    if (e instanceof XipError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    throw new XipError('IO_ERROR', `cannot open ${path}: ${err.code ?? err.message}`, { cause: e });
+    await handle.close();
+    throw e instanceof XipError ? e : cannot(e);
   }
 }
 
