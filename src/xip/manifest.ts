@@ -4,6 +4,7 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { XipError } from '../errors.js';
 import { DEFAULT_ZIP_LIMITS, type ZipLimits } from '../limits.js';
+import { showPath } from './show-path.js';
 
 export const NS_ASIC = 'http://uri.etsi.org/02918/v1.2.1#';
 export const NS_DS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -49,7 +50,7 @@ function invalid(detail: string): XipError {
  */
 export function decodeEntryUri(uri: string): string {
   if (uri === '' || /^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/') || uri.includes('?') || uri.includes('#')) {
-    throw invalid(`URI "${uri}" is not a relative entry name`);
+    throw invalid(`URI "${showPath(uri)}" is not a relative entry name`);
   }
   let decoded: string;
   try {
@@ -69,7 +70,7 @@ export function decodeEntryUri(uri: string): string {
     }
     decoded = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
   } catch {
-    throw invalid(`URI "${uri}" has an invalid percent-encoding`);
+    throw invalid(`URI "${showPath(uri)}" has an invalid percent-encoding`);
   }
   return decoded;
 }
@@ -177,7 +178,7 @@ export function parseManifest(bytes: Buffer, limits: ManifestLimits = DEFAULT_ZI
         const uri = attr(tag, 'URI');
         if (uri === undefined) fail(invalid('DataObjectReference has no URI'));
         const name = decodeEntryUri(uri as string);
-        if (seen.has(name)) fail(invalid(`entry "${name}" is listed twice`));
+        if (seen.has(name)) fail(invalid(`entry "${showPath(name)}" is listed twice`));
         seen.add(name);
         // The ETSI schema makes MimeType optional; we default it rather than reject a foreign manifest.
         current = { name, mimeType: attr(tag, 'MimeType') ?? 'application/octet-stream' };
@@ -187,10 +188,10 @@ export function parseManifest(bytes: Buffer, limits: ManifestLimits = DEFAULT_ZI
     } else if (current !== undefined && depth === 2) {
       if (tag.uri === NS_DS && tag.local === 'DigestMethod') {
         const alg = DIGEST_URIS[attr(tag, 'Algorithm') ?? ''];
-        if (alg === undefined) fail(invalid(`entry "${current.name}": unsupported DigestMethod ${attr(tag, 'Algorithm') ?? '(none)'}`));
+        if (alg === undefined) fail(invalid(`entry "${showPath(current.name)}": unsupported DigestMethod ${showPath(attr(tag, 'Algorithm') ?? '(none)')}`));
         current.algorithm = alg;
       } else if (!(tag.uri === NS_DS && tag.local === 'DigestValue') && !(tag.uri === NS_ASIC && tag.local === 'DataObjectReferenceExtensions')) {
-        fail(invalid(`entry "${current.name}": unexpected element {${tag.uri}}${tag.local}`));
+        fail(invalid(`entry "${showPath(current.name)}": unexpected element {${tag.uri}}${tag.local}`));
       }
     } else if (depth === 2 && parentIs(NS_ASIC, 'ASiCManifestExtensions')) {
       if (tag.uri !== NS_ASIC || tag.local !== 'Extension') fail(invalid(`unexpected element {${tag.uri}}${tag.local} in ASiCManifestExtensions`));
@@ -210,13 +211,13 @@ export function parseManifest(bytes: Buffer, limits: ManifestLimits = DEFAULT_ZI
     const depth = stack.length;
     if (depth === 2 && current !== undefined && tag.uri === NS_DS && tag.local === 'DigestValue') {
       const text = (frame?.text ?? '').replace(/\s+/g, '');
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) fail(invalid(`entry "${current.name}": DigestValue is not base64`));
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) fail(invalid(`entry "${showPath(current.name)}": DigestValue is not base64`));
       current.digest = Buffer.from(text, 'base64');
     } else if (depth === 1 && current !== undefined && tag.local === 'DataObjectReference') {
       const { name, mimeType, algorithm, digest } = current;
-      if (algorithm === undefined) fail(invalid(`entry "${name}" has no DigestMethod`));
-      if (digest === undefined) fail(invalid(`entry "${name}" has no DigestValue`));
-      if (digest!.length !== DIGEST_LENGTHS[algorithm!]) fail(invalid(`entry "${name}": DigestValue has ${digest!.length} bytes, ${algorithm} has ${DIGEST_LENGTHS[algorithm!]}`));
+      if (algorithm === undefined) fail(invalid(`entry "${showPath(name)}" has no DigestMethod`));
+      if (digest === undefined) fail(invalid(`entry "${showPath(name)}" has no DigestValue`));
+      if (digest!.length !== DIGEST_LENGTHS[algorithm!]) fail(invalid(`entry "${showPath(name)}": DigestValue has ${digest!.length} bytes, ${algorithm} has ${DIGEST_LENGTHS[algorithm!]}`));
       references.push({ name, mimeType, digestAlgorithm: algorithm!, digest: digest! });
       current = undefined;
     } else if (depth === 2 && extension !== undefined && tag.local === 'Extension') {
@@ -243,10 +244,10 @@ function readPackage(tag: SaxesTagNS, attr: (tag: SaxesTagNS, local: string) => 
   const source = attr(tag, 'source');
   const created = attr(tag, 'created');
   const items = attr(tag, 'items');
-  if (version !== '1') throw invalid(`xip:Package version "${version ?? ''}" is not 1`);
+  if (version !== '1') throw invalid(`xip:Package version "${showPath(version ?? '')}" is not 1`);
   if (!source) throw invalid('xip:Package has no source');
-  if (!created || !RFC3339.test(created) || Number.isNaN(Date.parse(created))) throw invalid(`xip:Package created "${created ?? ''}" is not an RFC 3339 time`);
-  if (!items || !/^(0|[1-9]\d{0,15})$/.test(items)) throw invalid(`xip:Package items "${items ?? ''}" is not a count`);
+  if (!created || !RFC3339.test(created) || Number.isNaN(Date.parse(created))) throw invalid(`xip:Package created "${showPath(created ?? '')}" is not an RFC 3339 time`);
+  if (!items || !/^(0|[1-9]\d{0,15})$/.test(items)) throw invalid(`xip:Package items "${showPath(items ?? '')}" is not a count`);
   return { version, source, created, items: Number(items) };
 }
 

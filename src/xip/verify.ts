@@ -99,10 +99,10 @@ export async function verifyHandle(handle: FileHandle, options: VerifyOptions): 
   const signatures = files.filter((e) => SIGNATURE_PATTERN.test(e.name));
   const signatureEntry = files.find((e) => e.name === manifest.signatureName);
   if (signatures.length === 0 || signatureEntry === undefined) {
-    throw new XipError('SIGNATURE_MISSING', `the manifest names "${manifest.signatureName}"`);
+    throw new XipError('SIGNATURE_MISSING', `the manifest names "${showPath(manifest.signatureName)}"`);
   }
   if (!SIGNATURE_PATTERN.test(signatureEntry.name)) {
-    throw new XipError('MANIFEST_INVALID', `SigReference names "${signatureEntry.name}", not a META-INF/signature*.p7s entry`, { entry: manifestEntry.name });
+    throw new XipError('MANIFEST_INVALID', `SigReference names "${showPath(signatureEntry.name)}", not a META-INF/signature*.p7s entry`, { entry: manifestEntry.name });
   }
   const others = files.filter((e) => e.name.startsWith('META-INF/') && e !== manifestEntry && e !== signatureEntry);
   if (others.length > 0) {
@@ -110,7 +110,7 @@ export async function verifyHandle(handle: FileHandle, options: VerifyOptions): 
   }
   for (const ref of manifest.references) {
     if (!isDataEntryName(ref.name)) {
-      throw new XipError('MANIFEST_INVALID', `DataObjectReference names "${ref.name}", which is not a data entry`, { entry: manifestEntry.name });
+      throw new XipError('MANIFEST_INVALID', `DataObjectReference names "${showPath(ref.name)}", which is not a data entry`, { entry: manifestEntry.name });
     }
   }
 
@@ -132,10 +132,10 @@ export async function verifyHandle(handle: FileHandle, options: VerifyOptions): 
   for (const e of files) if (isDataEntryName(e.name)) dataEntries.set(e.name, e);
   const listed = new Map(manifest.references.map((r) => [r.name, r]));
   for (const name of dataEntries.keys()) {
-    if (!listed.has(name)) throw new XipError('ENTRY_UNSIGNED', `"${name}" is not in the manifest`, { entry: name });
+    if (!listed.has(name)) throw new XipError('ENTRY_UNSIGNED', `"${showPath(name)}" is not in the manifest`, { entry: name });
   }
   for (const name of listed.keys()) {
-    if (!dataEntries.has(name)) throw new XipError('ENTRY_MISSING', `"${name}" is listed in the manifest`, { entry: name });
+    if (!dataEntries.has(name)) throw new XipError('ENTRY_MISSING', `"${showPath(name)}" is listed in the manifest`, { entry: name });
   }
   const sha256ByName = new Map<string, string>();
   // In archive order, so the file is read front to back.
@@ -145,7 +145,7 @@ export async function verifyHandle(handle: FileHandle, options: VerifyOptions): 
     const sink = options.sink ? await options.sink(entry) : new Discard();
     await pipeline(archive.openEntry(entry), digester, sink);
     if (!digester.digest.equals(ref.digest)) {
-      throw new XipError('DIGEST_MISMATCH', `"${entry.name}": ${ref.digestAlgorithm} is ${digester.digest.toString('base64')}, the manifest says ${ref.digest.toString('base64')}`, { entry: entry.name });
+      throw new XipError('DIGEST_MISMATCH', `"${showPath(entry.name)}": ${ref.digestAlgorithm} is ${digester.digest.toString('base64')}, the manifest says ${ref.digest.toString('base64')}`, { entry: entry.name });
     }
     sha256ByName.set(entry.name, digester.sha256);
   }

@@ -9,6 +9,7 @@ import { FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_MASKED_HEADERS, FLAG_STRONG_
 import type { CentralRecord } from './central-directory.js';
 import type { EndOfCentralDirectory } from './end-of-central-directory.js';
 import type { LocalRecord } from './local-header.js';
+import { showPath } from '../show-path.js';
 import { displayName, duplicateKey, unicodePathConflict, unsafeReason, type DecodedName } from './names.js';
 
 export interface ArchiveModel {
@@ -121,7 +122,7 @@ const hiddenData: Check = (model) => {
     if (range.start > covered) {
       return previous === undefined
         ? extra(`${range.start} bytes before the first local header`)
-        : extra(`${range.start - covered} bytes of hidden data after entry ${JSON.stringify(nameOf(model, previous))}`, nameOf(model, previous));
+        : extra(`${range.start - covered} bytes of hidden data after entry ${JSON.stringify(showPath(nameOf(model, previous)))}`, nameOf(model, previous));
     }
     if (range.end > covered) {
       covered = range.end;
@@ -191,7 +192,7 @@ const unsafePaths: Check = (model) => {
         : (unsafeReason(decoded.name) ??
           unicodePathConflict(record.nameRaw, decoded.name, record.extraFields) ??
           unicodePathConflict(record.nameRaw, decoded.name, model.locals[record.index]!.extraFields));
-    if (reason) return new XipError('ZIP_UNSAFE_PATH', `${JSON.stringify(entry)}: ${reason}`, { entry });
+    if (reason) return new XipError('ZIP_UNSAFE_PATH', `${JSON.stringify(showPath(entry))}: ${reason}`, { entry });
   }
   return undefined;
 };
@@ -204,8 +205,8 @@ const duplicates: Check = (model) => {
     const first = seen.get(key);
     if (first !== undefined) {
       const other = nameOf(model, first);
-      const how = other === name ? 'twice' : `and as ${JSON.stringify(other)}`;
-      return new XipError('ZIP_DUPLICATE_ENTRY', `${JSON.stringify(name)} appears ${how} (entries ${first} and ${record.index})`, {
+      const how = other === name ? 'twice' : `and as ${JSON.stringify(showPath(other))}`;
+      return new XipError('ZIP_DUPLICATE_ENTRY', `${JSON.stringify(showPath(name))} appears ${how} (entries ${first} and ${record.index})`, {
         entry: name,
       });
     }
@@ -247,7 +248,7 @@ const headerMismatch: Check = (model) => {
       return mismatch(`local header says method ${local.method}, central directory says ${record.method}`);
     }
     if (!local.nameRaw.equals(record.nameRaw)) {
-      return mismatch(`local header names ${JSON.stringify(displayName(local.nameRaw))}, central directory ${JSON.stringify(displayName(record.nameRaw))}`);
+      return mismatch(`local header names ${JSON.stringify(showPath(displayName(local.nameRaw)))}, central directory ${JSON.stringify(showPath(displayName(record.nameRaw)))}`);
     }
     // With bit 3 a streaming writer may not know these yet and writes 0.
     const deferred = (record.flags & FLAG_DATA_DESCRIPTOR) !== 0;
@@ -284,12 +285,12 @@ const overlaps: Check = (model) => {
     if (furthest && range.start < furthest.end) {
       return new XipError(
         'ZIP_OVERLAP',
-        `entry ${JSON.stringify(entry)} (bytes ${range.start}-${range.end - 1}) overlaps entry ${JSON.stringify(nameOf(model, furthest.index))} (ending at ${furthest.end - 1})`,
+        `entry ${JSON.stringify(showPath(entry))} (bytes ${range.start}-${range.end - 1}) overlaps entry ${JSON.stringify(showPath(nameOf(model, furthest.index)))} (ending at ${furthest.end - 1})`,
         { entry },
       );
     }
     if (range.end > cdStart) {
-      return new XipError('ZIP_OVERLAP', `entry ${JSON.stringify(entry)} (bytes ${range.start}-${range.end - 1}) overlaps the central directory at ${cdStart}`, {
+      return new XipError('ZIP_OVERLAP', `entry ${JSON.stringify(showPath(entry))} (bytes ${range.start}-${range.end - 1}) overlaps the central directory at ${cdStart}`, {
         entry,
       });
     }
