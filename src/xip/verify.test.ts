@@ -41,7 +41,7 @@ describe('verification of a well-formed container', () => {
     assert.equal(report.signer.sha256, id.certificate.info.sha256);
     assert.equal(report.chain.length, 2);
     assert.equal(report.validationTimeSource, 'now');
-    assert.deepEqual(report.package, { version: '1', source: 'test', created: '2026-11-22T00:00:00Z', items: 0 });
+    assert.deepEqual(report.package, { version: '1', source: 'test', created: '2026-11-22T00:00:00Z', items: 2 }); // the test builder declares the items its data holds
     assert.deepEqual(
       report.entries.map((e) => [e.name, e.size, e.sha256]),
       Object.entries(data).map(([name, d]) => [name, Buffer.byteLength(d), createHash('sha256').update(d).digest('hex')]),
