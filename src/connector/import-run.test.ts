@@ -5,6 +5,7 @@
 // cases run on the SQLite ledger too. End to end against Dovecot:
 // test/import.test.ts and test/concurrent-import.test.ts.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -267,6 +268,16 @@ describe('the import run, one stage at a time', () => {
     const target = new InMemoryTarget();
     const log = await runImport(options([bad, ten], target, new InMemoryLedger()));
     assert.deepEqual(log.containers.map((c) => [c.ok, c.code]), [[false, 'XIP_JSON_INVALID'], [true, null]]);
+    assert.equal(log.imported, 20);
+  });
+
+  it('a FIFO named as a container is refused at once (IO_ERROR), and the next container is imported', async () => {
+    const fifo = join(dir, 'pipe.xip');
+    execFileSync('mkfifo', [fifo]);
+    const target = new InMemoryTarget();
+    const log = await runImport(options([fifo, ten], target, new InMemoryLedger()));
+    assert.deepEqual(log.containers.map((c) => [c.file, c.ok, c.code]), [[fifo, false, 'IO_ERROR'], [ten, true, null]]);
+    assert.match(log.containers[0]!.message ?? '', /FIFO/);
     assert.equal(log.imported, 20);
   });
 

@@ -1,20 +1,16 @@
 // The simplest ContainerSource: files named on the command line, in the order
 // given. (Folder, SFTP and Azure Blob sources for scheduled connectors join
-// this folder.)
-import { createReadStream } from 'node:fs';
+// this folder.) Each is opened the way the container reader opens a file
+// (xip/verify.ts: openForReading): a FIFO, directory or device is refused at
+// once (IO_ERROR), never read from or waited on.
 import type { Readable } from 'node:stream';
 import type { ContainerRef, ContainerSource } from '../ports/container-source.js';
+import { openForReading } from '../xip/verify.js';
 
 export function fileSource(paths: readonly string[]): ContainerSource {
   const refs: ContainerRef[] = paths.map((path) => ({
     name: path,
-    open: (): Promise<Readable> =>
-      // Resolves once the file is open, so that a missing file is the open's error, not the stream's.
-      new Promise((resolve, reject) => {
-        const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });
-        stream.once('open', () => resolve(stream));
-        stream.once('error', reject);
-      }),
+    open: async (): Promise<Readable> => (await openForReading(path)).createReadStream({ highWaterMark: 1024 * 1024 }),
   }));
   return {
     async *list() {

@@ -77,6 +77,7 @@ async function stage(input: ContainerInput, stagingDir: string): Promise<{ dir: 
     await pipeline(bytes, hashing, createWriteStream(copy, { flags: 'wx', mode: 0o600 }));
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
+    if (e instanceof XipError) throw e; // the source's own verdict (a FIFO refused…), as it said it
     const err = e as NodeJS.ErrnoException;
     throw new XipError('IO_ERROR', `cannot stage ${showPath(name)}: ${err.code ?? err.message}`, { cause: e });
   } finally {
