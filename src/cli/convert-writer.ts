@@ -41,9 +41,10 @@ export interface WindowLimits {
 }
 
 // Batches of up to half the window go to the writer thread, so that one is
-// being written while the next fills. 256 files of ~1.4 KB per batch made the
-// per-batch cost vanish; 8 MiB bounds the memory whatever the sizes.
-export const DEFAULT_WINDOW: WindowLimits = Object.freeze({ files: 512, bytes: 8 * 1024 * 1024 });
+// being written while the next fills: 32 files a batch make the cost of a
+// message between threads small per file, and 8 MiB bounds the memory
+// whatever the message sizes.
+export const DEFAULT_WINDOW: WindowLimits = Object.freeze({ files: 64, bytes: 8 * 1024 * 1024 });
 
 export interface MessageFile {
   readonly size: number;
