@@ -25,65 +25,84 @@ export class CsvSyntaxError extends Error {
   }
 }
 
-/** Every record of `text`, blank lines left out. Throws CsvSyntaxError. */
-export function parseCsv(text: string): CsvRecord[] {
-  const s = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const records: CsvRecord[] = [];
-  let i = 0;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * The records of `text` one at a time, blank lines left out. Throws
+ * CsvSyntaxError. Nothing but the record being read is held: a million-row
+ * directory is never a million arrays at once (issue 8, fault 6), and a
+ * field is one slice of the text, not a string built a character at a time.
+ */
+export function* csvRecords(text: string): Generator<CsvRecord> {
+  const s = text;
+  const n = s.length;
+  let i = s.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
-  while (i < s.length) {
+  while (i < n) {
     const start = line;
     const fields: string[] = [];
     let quotedAny = false;
     // One record: fields until a line break or the end.
     for (;;) {
-      let value = '';
-      if (s[i] === '"') {
+      let value: string;
+      if (s.charCodeAt(i) === QUOTE) {
         quotedAny = true;
         const opened = line;
         i++;
+        let from = i;
+        let parts: string[] | undefined; // only when the field holds "" (a quote)
         for (;;) {
-          if (i >= s.length) throw new CsvSyntaxError(opened, 'a quoted field is not closed (a " is missing)');
-          const c = s[i] as string;
-          if (c === '"') {
-            if (s[i + 1] === '"') {
-              value += '"';
+          if (i >= n) throw new CsvSyntaxError(opened, 'a quoted field is not closed (a " is missing)');
+          const c = s.charCodeAt(i);
+          if (c === QUOTE) {
+            if (s.charCodeAt(i + 1) === QUOTE) {
+              (parts ??= []).push(s.slice(from, i + 1));
               i += 2;
+              from = i;
               continue;
             }
-            i++;
             break;
           }
-          if (c === '\n' || (c === '\r' && s[i + 1] !== '\n')) line++;
-          value += c;
+          if (c === LF || (c === CR && s.charCodeAt(i + 1) !== LF)) line++;
           i++;
         }
-        if (i < s.length && s[i] !== ',' && s[i] !== '\n' && s[i] !== '\r') {
+        value = parts ? parts.join('') + s.slice(from, i) : s.slice(from, i);
+        i++; // the closing quote
+        const next = s.charCodeAt(i);
+        if (i < n && next !== COMMA && next !== LF && next !== CR) {
           throw new CsvSyntaxError(line, 'text after the closing quote of a field (a quote inside a quoted field is written "")');
         }
       } else {
         const from = i;
-        while (i < s.length && s[i] !== ',' && s[i] !== '\n' && s[i] !== '\r') {
-          if (s[i] === '"') throw new CsvSyntaxError(line, 'a quote inside a field that does not start with one (quote the whole field, and write a quote as "")');
-          i++;
+        for (; i < n; i++) {
+          const c = s.charCodeAt(i);
+          if (c === COMMA || c === LF || c === CR) break;
+          if (c === QUOTE) throw new CsvSyntaxError(line, 'a quote inside a field that does not start with one (quote the whole field, and write a quote as "")');
         }
         value = s.slice(from, i);
       }
       fields.push(value);
-      if (s[i] === ',') {
+      if (s.charCodeAt(i) === COMMA) {
         i++;
         continue;
       }
       // A line break or the end closes the record.
-      if (s[i] === '\r') i++;
-      if (s[i] === '\n') i++;
+      if (s.charCodeAt(i) === CR) i++;
+      if (s.charCodeAt(i) === LF) i++;
       line++;
       break;
     }
     const blank = !quotedAny && fields.length === 1 && (fields[0] as string).trim() === '';
-    if (!blank) records.push({ line: start, fields });
+    if (!blank) yield { line: start, fields };
   }
-  return records;
+}
+
+/** Every record of `text`, blank lines left out. Throws CsvSyntaxError. */
+export function parseCsv(text: string): CsvRecord[] {
+  return [...csvRecords(text)];
 }
 
 /** A data row of a table, by column name, with its line. */
@@ -94,33 +113,41 @@ export interface CsvRow {
 
 /**
  * The rows of a CSV file whose header must be exactly `columns`, each with
- * exactly that many fields. Every fault is `code` with "<source> line N: <rule>".
+ * exactly that many fields, one at a time. Every fault is `code` with
+ * "<source> line N: <rule>".
  */
-export function readTable(text: string, source: string, columns: readonly string[], code: ErrorCode): CsvRow[] {
+export function* tableRows(text: string, source: string, columns: readonly string[], code: ErrorCode): Generator<CsvRow> {
   const fail = (line: number, rule: string): never => {
     throw new XipError(code, `${source} line ${line}: ${rule}`);
   };
-  let records: CsvRecord[];
-  try {
-    records = parseCsv(text);
-  } catch (e) {
-    if (e instanceof CsvSyntaxError) return fail(e.line, e.rule);
-    throw e;
-  }
-  const [header, ...rows] = records;
+  const records = csvRecords(text);
+  const next = (): IteratorResult<CsvRecord> => {
+    try {
+      return records.next();
+    } catch (e) {
+      if (e instanceof CsvSyntaxError) return fail(e.line, e.rule);
+      throw e;
+    }
+  };
   const expected = columns.join(',');
-  if (header === undefined) return fail(1, `the file is empty; its first line must be the header "${expected}"`);
+  const first = next();
+  if (first.done) return fail(1, `the file is empty; its first line must be the header "${expected}"`);
+  const header = first.value;
   if (header.fields.join(',') !== expected || header.fields.length !== columns.length) {
     return fail(header.line, `the header must be exactly "${expected}", found "${header.fields.join(',')}"`);
   }
-  return rows.map(({ line, fields }) => {
-    if (fields.length !== columns.length) {
-      fail(line, `expected ${columns.length} fields (${expected}), found ${fields.length}`);
-    }
+  for (let r = next(); !r.done; r = next()) {
+    const { line, fields } = r.value;
+    if (fields.length !== columns.length) fail(line, `expected ${columns.length} fields (${expected}), found ${fields.length}`);
     const values: Record<string, string> = {};
     columns.forEach((name, k) => {
       values[name] = fields[k] as string;
     });
-    return { line, values };
-  });
+    yield { line, values };
+  }
+}
+
+/** Every row of tableRows at once. */
+export function readTable(text: string, source: string, columns: readonly string[], code: ErrorCode): CsvRow[] {
+  return [...tableRows(text, source, columns, code)];
 }

@@ -3,7 +3,7 @@
 // mailbox it names must be in the directory (by address or alias), so that a
 // typo is found when the file is loaded, not as items silently unmapped.
 import { XipError } from '../errors.js';
-import { readTable } from './csv.js';
+import { tableRows } from './csv.js';
 import type { Directory, DirectoryMailbox } from './directory.js';
 
 export interface Mapping {
@@ -16,9 +16,9 @@ export const MAPPING_COLUMNS = ['sourceId', 'mailbox'] as const;
 
 /** Reads a mapping CSV; `source` names the file in errors ("mapping.csv line 4: …"). Throws MAPPING_INVALID. */
 export function loadMapping(csvText: string, source: string, directory: Directory): Mapping {
-  const rows = readTable(csvText, source, MAPPING_COLUMNS, 'MAPPING_INVALID');
+  // Rows one at a time (issue 8, fault 6); the map holds what the mapping is.
   const bySourceId = new Map<string, { mailbox: DirectoryMailbox; line: number }>();
-  for (const { line, values } of rows) {
+  for (const { line, values } of tableRows(csvText, source, MAPPING_COLUMNS, 'MAPPING_INVALID')) {
     const fail = (rule: string): never => {
       throw new XipError('MAPPING_INVALID', `${source} line ${line}: ${rule}`);
     };
