@@ -55,7 +55,9 @@ export function codedOutcome(e: unknown, allowed: ReadonlySet<ErrorCode>): strin
  */
 export function shape(message: string): string {
   // Cut first: a detail may quote 64 KiB of input, and "{" without "}" made the scan quadratic.
-  return message.slice(0, 200).replace(/"(?:[^"\\]|\\.)*"|\{[^}]*\}/g, ' ').split(/\s+/).filter((w) => /^[A-Za-z]+$/.test(w)).slice(0, 10).join(' ');
+  const words = message.slice(0, 200).replace(/"(?:[^"\\]|\\.)*"|\{[^}]*\}/g, ' ').split(/\s+/).filter((w) => /^[A-Za-z]+$/.test(w));
+  if (message.length > 200) words.pop(); // perhaps cut in the middle
+  return words.slice(0, 10).join(' ');
 }
 
 export function codes(...list: ErrorCode[]): ReadonlySet<ErrorCode> {

@@ -33,6 +33,7 @@ const BRIEF: readonly { target: string; seed: number; runs: number }[] = [
   { target: 'csv', seed: 20261201, runs: 800 },
   { target: 'items', seed: 20261201, runs: 500 },
   { target: 'container', seed: 20261201, runs: 250 },
+  { target: 'signed', seed: 20261201, runs: 60 },
 ];
 
 describe('fuzzing targets, brief runs', () => {

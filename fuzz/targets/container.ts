@@ -44,7 +44,7 @@ function walk(dir: string, root = dir, out: string[] = []): string[] {
 }
 
 async function builtSeeds(work: string): Promise<Buffer[]> {
-  const identity = testIdentity('fuzz', { notBefore: new Date('2019-01-01T00:00:00Z'), days: 3650 });
+  const identity = fuzzIdentity();
   const specs: Parameters<typeof buildContainer>[1][] = [
     {
       identity,
@@ -78,92 +78,115 @@ async function builtSeeds(work: string): Promise<Buffer[]> {
   return out;
 }
 
+const DICTIONARY: readonly (string | Buffer)[] = [
+  'PK\x03\x04', 'PK\x01\x02', 'PK\x05\x06', 'PK\x06\x06', 'PK\x06\x07', 'PK\x07\x08', '\x01\x00\x1c\x00', '\x0a\x00', '\x75\x70', 'mimetype',
+  'application/vnd.etsi.asic-e+zip', 'META-INF/', 'META-INF/ASiCManifest.xml', 'META-INF/signature.p7s', 'META-INF/manifest.xml', '../', '/', '\\', 'C:',
+  'a/', '.', '..', '\u00e9', Buffer.from([0xff, 0xfe]), Buffer.from([0xc0, 0xaf]), '\x00',
+];
+
+export interface Sandbox {
+  /** The trust store: the fuzz identity's CA and the interop corpus's CAs. */
+  readonly trust: readonly X509[];
+  /** Steps 1–3 of the header comment on one container's bytes; the outcome of the reader and of the extraction. */
+  check(bytes: Buffer): Promise<string>;
+  teardown(): Promise<void>;
+}
+
+/** The identity that signs the built seeds and the `signed` target's containers: valid 2019–2029, so also at AT. */
+export function fuzzIdentity() {
+  return testIdentity('fuzz', { notBefore: new Date('2019-01-01T00:00:00Z'), days: 3650 });
+}
+
+export async function createSandbox(): Promise<Sandbox & { root: string }> {
+  const root = await scratchDir('xip-fuzz-container-');
+  // Three empty levels above the sandbox, so that a path that climbs out of the destination lands where it is seen.
+  const levels = [root, join(root, 'l1'), join(root, 'l1', 'l2')];
+  const box = join(root, 'l1', 'l2', 'box');
+  const input = join(box, 'input.xip');
+  const dest = join(box, 'out');
+  const trust: X509[] = [...fuzzIdentity().trust];
+  for (const { name, bytes } of await interopFiles('trust')) trust.push(...parseCertificates(bytes, name));
+  mkdirSync(levels[2]!, { recursive: true });
+  const onlyChild = (dir: string, child: string): void => {
+    const names = readdirSync(dir);
+    if (names.length !== 1 || names[0] !== child) throw new FuzzViolation('escape', `${dir} holds ${JSON.stringify(names)}, expected only ${child}`);
+  };
+  const limits = resolveZipLimits();
+
+  return {
+    root,
+    trust,
+    async check(bytes: Buffer): Promise<string> {
+      rmSync(box, { recursive: true, force: true });
+      mkdirSync(box);
+      writeFileSync(input, bytes);
+
+      // 1. The ZIP reader alone, every entry read.
+      let zipOutcome = 'ok';
+      const handle = await open(input, 'r');
+      try {
+        const archive = await openZip(handle, limits);
+        for (const entry of archive.entries) if (!entry.isDirectory && entry.uncompressedSize <= 1024 * 1024) await archive.readEntry(entry, 1024 * 1024);
+      } catch (e) {
+        zipOutcome = codedOutcome(e, READER);
+      } finally {
+        await handle.close();
+      }
+
+      // 2. Verification and extraction.
+      let written: { name: string; sha256: string }[] | undefined;
+      let extractOutcome = 'ok';
+      try {
+        const result = await extractFile(input, { dest, trust, at: AT });
+        written = result.report.entries.map((e) => ({ name: e.name, sha256: e.sha256 }));
+      } catch (e) {
+        extractOutcome = codedOutcome(e, EXTRACT);
+      }
+
+      // 3. Nothing escaped, nothing half-done.
+      onlyChild(levels[0]!, 'l1');
+      onlyChild(levels[1]!, 'l2');
+      onlyChild(levels[2]!, 'box');
+      const inBox = readdirSync(box).sort();
+      const expectedBox = ['input.xip', 'out'];
+      if (inBox.some((n) => !expectedBox.includes(n))) throw new FuzzViolation('escape', `box/ holds ${JSON.stringify(inBox)}`);
+      if (!lstatSync(input).isFile() || !readFileSync(input).equals(bytes)) throw new FuzzViolation('escape', 'the input file was changed');
+      const files = inBox.includes('out') ? walk(dest) : [];
+      if (files.some((f) => f.startsWith('.xip-extract-'))) throw new FuzzViolation('leftover', `a staging folder was left: ${files.join(', ')}`);
+      if (written === undefined) {
+        if (files.length > 0) throw new FuzzViolation('partial', `a failed extraction (${extractOutcome}) left ${JSON.stringify(files.slice(0, 10))}`);
+      } else {
+        const names = files.filter((f) => !f.endsWith('/')).sort();
+        const want = written.map((w) => w.name).sort();
+        if (JSON.stringify(names) !== JSON.stringify(want)) throw new FuzzViolation('extract', `extracted ${JSON.stringify(names)}, verified ${JSON.stringify(want)}`);
+        for (const w of written) {
+          const got = createHash('sha256').update(readFileSync(join(dest, ...w.name.split('/')))).digest('hex');
+          if (got !== w.sha256) throw new FuzzViolation('extract', `"${w.name}" on disk is not the verified bytes`);
+        }
+      }
+      return `${zipOutcome}|${extractOutcome}`;
+    },
+    async teardown() {
+      await removeDir(root);
+    },
+  };
+}
+
 export const containerTarget: Target = {
   name: 'container',
   description: 'openZip + read every entry, then extractFile into a sandbox (all five verification steps) and check nothing escaped',
   maxLength: 1024 * 1024,
-  dictionary: [
-    'PK\x03\x04', 'PK\x01\x02', 'PK\x05\x06', 'PK\x06\x06', 'PK\x06\x07', 'PK\x07\x08', '\x01\x00\x1c\x00', '\x0a\x00', '\x75\x70', 'mimetype',
-    'application/vnd.etsi.asic-e+zip', 'META-INF/', 'META-INF/ASiCManifest.xml', 'META-INF/signature.p7s', 'META-INF/manifest.xml', '../', '/', '\\', 'C:',
-    'a/', '.', '..', '\u00e9', Buffer.from([0xff, 0xfe]), Buffer.from([0xc0, 0xaf]), '\x00',
-  ],
+  dictionary: DICTIONARY,
   async setup() {
-    const root = await scratchDir('xip-fuzz-container-');
-    // Three empty levels above the sandbox, so that a path that climbs out of the destination lands where it is seen.
-    const levels = [root, join(root, 'l1'), join(root, 'l1', 'l2')];
-    const box = join(root, 'l1', 'l2', 'box');
-    const input = join(box, 'input.xip');
-    const dest = join(box, 'out');
-    const trust: X509[] = [...testIdentity('fuzz', { notBefore: new Date('2019-01-01T00:00:00Z'), days: 3650 }).trust];
-    for (const { name, bytes } of await interopFiles('trust')) trust.push(...parseCertificates(bytes, name));
+    const sandbox = await createSandbox();
+    const work = join(sandbox.root, 'seeds');
+    await mkdir(work);
     const seeds = [
       ...(await interopFiles('containers')).map((f) => f.bytes),
       ...(await interopFiles('zip')).map((f) => f.bytes),
-      ...(await builtSeeds(await mkdir(join(root, 'seeds')).then(() => join(root, 'seeds')))),
+      ...(await builtSeeds(work)),
     ];
-    rmSync(join(root, 'seeds'), { recursive: true });
-    mkdirSync(levels[2]!, { recursive: true });
-    const onlyChild = (dir: string, child: string): void => {
-      const names = readdirSync(dir);
-      if (names.length !== 1 || names[0] !== child) throw new FuzzViolation('escape', `${dir} holds ${JSON.stringify(names)}, expected only ${child}`);
-    };
-    const limits = resolveZipLimits();
-
-    return {
-      seeds,
-      async run(bytes: Buffer): Promise<string> {
-        rmSync(box, { recursive: true, force: true });
-        mkdirSync(box);
-        writeFileSync(input, bytes);
-
-        // 1. The ZIP reader alone, every entry read.
-        let zipOutcome = 'ok';
-        const handle = await open(input, 'r');
-        try {
-          const archive = await openZip(handle, limits);
-          for (const entry of archive.entries) if (!entry.isDirectory && entry.uncompressedSize <= 1024 * 1024) await archive.readEntry(entry, 1024 * 1024);
-        } catch (e) {
-          zipOutcome = codedOutcome(e, READER);
-        } finally {
-          await handle.close();
-        }
-
-        // 2. Verification and extraction.
-        let written: { name: string; sha256: string }[] | undefined;
-        let extractOutcome = 'ok';
-        try {
-          const result = await extractFile(input, { dest, trust, at: AT });
-          written = result.report.entries.map((e) => ({ name: e.name, sha256: e.sha256 }));
-        } catch (e) {
-          extractOutcome = codedOutcome(e, EXTRACT);
-        }
-
-        // 3. Nothing escaped, nothing half-done.
-        onlyChild(levels[0]!, 'l1');
-        onlyChild(levels[1]!, 'l2');
-        onlyChild(levels[2]!, 'box');
-        const inBox = readdirSync(box).sort();
-        const expectedBox = ['input.xip', 'out'];
-        if (inBox.some((n) => !expectedBox.includes(n))) throw new FuzzViolation('escape', `box/ holds ${JSON.stringify(inBox)}`);
-        if (!lstatSync(input).isFile() || !readFileSync(input).equals(bytes)) throw new FuzzViolation('escape', 'the input file was changed');
-        const files = inBox.includes('out') ? walk(dest) : [];
-        if (files.some((f) => f.startsWith('.xip-extract-'))) throw new FuzzViolation('leftover', `a staging folder was left: ${files.join(', ')}`);
-        if (written === undefined) {
-          if (files.length > 0) throw new FuzzViolation('partial', `a failed extraction (${extractOutcome}) left ${JSON.stringify(files.slice(0, 10))}`);
-        } else {
-          const names = files.filter((f) => !f.endsWith('/')).sort();
-          const want = written.map((w) => w.name).sort();
-          if (JSON.stringify(names) !== JSON.stringify(want)) throw new FuzzViolation('extract', `extracted ${JSON.stringify(names)}, verified ${JSON.stringify(want)}`);
-          for (const w of written) {
-            const got = createHash('sha256').update(readFileSync(join(dest, ...w.name.split('/')))).digest('hex');
-            if (got !== w.sha256) throw new FuzzViolation('extract', `"${w.name}" on disk is not the verified bytes`);
-          }
-        }
-        return `${zipOutcome}|${extractOutcome}`;
-      },
-      async teardown() {
-        await removeDir(root);
-      },
-    };
+    rmSync(work, { recursive: true });
+    return { seeds, run: (bytes: Buffer) => sandbox.check(bytes), teardown: () => sandbox.teardown() };
   },
 };
