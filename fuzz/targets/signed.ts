@@ -23,7 +23,9 @@ export function entriesOf(input: Buffer): { name: Buffer; data: Buffer }[] {
     if (end < 0) end = input.length;
     const part = input.subarray(at, end);
     const cut = part.indexOf(0x01);
-    out.push(cut < 0 ? { name: part, data: Buffer.alloc(0) } : { name: part.subarray(0, cut), data: part.subarray(cut + 1) });
+    const name = cut < 0 ? part : part.subarray(0, cut);
+    // A ZIP name field holds at most 65,535 bytes (APPNOTE 4.4.10).
+    out.push({ name: name.subarray(0, 0xffff), data: cut < 0 ? Buffer.alloc(0) : part.subarray(cut + 1) });
     at = end + 1;
   }
   return out;
