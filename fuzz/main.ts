@@ -6,9 +6,8 @@
 // 60), prints executions per second as it goes and a summary line per target
 // (with its longest run of executions without a finding), and stops by
 // itself; after a finding the target goes on from the next seed. Exit status
-// 1 when anything was found. A replay runs
-// one saved input (the target is the file name's first word) and exits 1 if
-// it still fails.
+// 1 when anything was found. A replay runs one saved input (the target is the
+// file name's first word) and exits 1 if it still fails.
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
