@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonDepthError, JsonNumber, parseJson, stringifyJson } from './json.js';
+import { JsonDepthError, JsonNumber, parseJson, stringifyJson, parseItemJson, needsExactParse } from './json.js';
 
 const nested = (depth: number, leaf = '1'): string => '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
 
@@ -93,5 +93,35 @@ describe('parseJson + stringifyJson: no silent change', () => {
   it('writes plain values as JSON.stringify does', () => {
     const v = { s: 'é\n"\u0001\ud800', n: 1.5, t: true, f: false, z: null, u: undefined, arr: [undefined, 1], o: {} };
     assert.equal(stringifyJson(v), JSON.stringify(v));
+  });
+});
+
+describe('parseItemJson: JSON.parse where it gives the same value, parseJson elsewhere', () => {
+  const texts = [
+    '{"a":1,"b":[1,2,{"c":"d\\u00e9\\n\\"\\\\\\/"}],"e":null,"f":true,"g":false,"h":-1.5}', '{"big":12345678901234567890123}', '[-0]', '[1e400]', '[1.0]', '[1E5]',
+    '{"__proto__":{"polluted":true}}', '{"__pro\\u0074o__":1}', '{"b":1,"2":2}', '{"x":"[[[[{{{{"}', '{"s":"\\"]]]"}', '{"1.5":1,"-1":2,"01":3}', '{"a":1,"a":2}',
+    '[1,]', '{"a" 1}', '"\\x"', '', '[[[[[[[[[[1]]]]]]]]]]', '{"t":"2026-11-22T14:03:11.120+01:00","n":0.5,"m":-12,"k":1e21}',
+  ];
+  for (const text of texts) {
+    it(`as parseJson: ${JSON.stringify(text)}`, () => {
+      let expected: unknown;
+      try {
+        expected = parseJson(text, 8);
+      } catch (e) {
+        assert.throws(() => parseItemJson(text, 8), (f: unknown) => (f as Error).constructor === (e as Error).constructor && (f as Error).message === (e as Error).message);
+        return;
+      }
+      const got = parseItemJson(text, 8);
+      assert.deepEqual(got, expected);
+      assert.equal(stringifyJson(got), stringifyJson(expected));
+    });
+  }
+
+  it('takes the fast path for a plain chat item, and the exact one for each form JSON.parse would change', () => {
+    const chat = JSON.stringify({ id: 'c-1', sentAt: '2026-11-22T14:03:11.120+01:00', from: { email: 'a@b.example' }, body: { text: 'quote EUR/CHF 5m at 0.9412, {firm} [30 s]' }, properties: { n: 3, x: -1.25 } });
+    assert.equal(needsExactParse(chat, 128), false);
+    for (const text of ['{"big":12345678901234567890123}', '[-0]', '[1.0]', '{"__proto__":1}', '{"__pro\\u0074o__":1}', '{"2":1}', '[[[1]]]']) {
+      assert.equal(needsExactParse(text, 3), true, text);
+    }
   });
 });

@@ -6,7 +6,7 @@ import { emlItem, readHeaderBlock } from './eml.js';
 import { excerpt } from './excerpt.js';
 import type { ItemCode } from './errors.js';
 import type { Item, ItemResult } from './item.js';
-import { JsonDepthError, parseJson, type JsonValue } from './json.js';
+import { JsonDepthError, parseItemJson, type JsonValue } from './json.js';
 import { splitLines } from './lines.js';
 import type { DataEntry, VerifiedEntries } from './ports.js';
 import { readAll } from './read-entry.js';
@@ -63,7 +63,7 @@ export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {})
     try {
       // Not JSON.parse: it loses digits of large numbers, and nothing would
       // bound the depth that every later walk of the item has to go through.
-      value = parseJson(text, limits.maxItemDepth);
+      value = parseItemJson(text, limits.maxItemDepth);
     } catch (e) {
       if (e instanceof JsonDepthError) return fail(entry, 'ITEM_TOO_DEEP', `${e.message} (maxItemDepth)`, line);
       if (e instanceof SyntaxError) return fail(entry, 'ITEM_JSON', `${what} is not valid JSON: ${e.message}`, line);
