@@ -1,13 +1,15 @@
 // Issue 8: what the `xip` command does with hostile input and careless
 // arguments, as a user (or an attacker who controls a source) would find it.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { runXip } from './support/cli.js';
-import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
+import { buildContainer, tempDir, testIdentity, type TestIdentity } from '../src/xip/test-support/container.js';
+import { packDirectory } from '../src/xip/pack.js';
+import { XipError } from '../src/errors.js';
 
 let dir: string;
 before(async () => {
@@ -191,5 +193,95 @@ describe('the demo prints commands that work when pasted', () => {
     }
     const again = await runXip(['demo', '--dir', 'demo out'], { cwd });
     assert.equal(again.code, 0, again.stdout + again.stderr);
+  });
+});
+
+describe('fault 9: xip pack -o replaces nothing but a regular file, and that only with --force; it refuses a certificate verification would reject', () => {
+  let src: string;
+  const signer = (id: TestIdentity, name: string): string[] => {
+    const cert = join(dir, `${name}.pem`);
+    const key = join(dir, `${name}.key`);
+    writeFileSync(cert, id.issued.certificatePem);
+    writeFileSync(key, id.issued.privateKeyPem);
+    return ['--cert', cert, '--key', key];
+  };
+  let good: string[];
+  let trust: string;
+  before(() => {
+    src = join(dir, 'pack-9');
+    mkdirSync(join(src, 'items'), { recursive: true });
+    writeFileSync(join(src, 'items', 'a.json'), '{"id":"a"}');
+    good = signer(testIdentity(), 'signer-9');
+    trust = join(dir, 'ca-9.pem');
+    writeFileSync(trust, testIdentity().issued.caCertificatePem);
+  });
+
+  it('an existing file is PACK_OUTPUT_EXISTS and kept; with --force it is replaced by a container that verifies', async () => {
+    const out = join(dir, 'existing.xip');
+    writeFileSync(out, 'my report');
+    const r = await runXip(['pack', src, '-o', out, ...good, '--source', 's']);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^PACK_OUTPUT_EXISTS: .*existing\.xip is a file already there/);
+    assert.equal(readFileSync(out, 'utf8'), 'my report');
+    const forced = await runXip(['pack', src, '-o', out, ...good, '--source', 's', '--force']);
+    assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+    assert.equal((await runXip(['verify', out, '--trust', trust])).code, 0);
+  });
+
+  it('a device node, a FIFO, a folder or a symbolic link is never replaced, even with --force', async (t) => {
+    const targets: [string, () => void, (p: string) => boolean][] = [
+      ['fifo', () => execFileSync('mkfifo', [join(dir, 'fifo')]), (p) => lstatSync(p).isFIFO()],
+      ['folder', () => mkdirSync(join(dir, 'folder')), (p) => lstatSync(p).isDirectory()],
+      ['link', () => symlinkSync(join(dir, 'link-target'), join(dir, 'link')), (p) => lstatSync(p).isSymbolicLink() && readlinkSync(p) === join(dir, 'link-target')],
+    ];
+    if (process.getuid?.() === 0) targets.push(['device', () => execFileSync('mknod', [join(dir, 'device'), 'c', '1', '3']), (p) => lstatSync(p).isCharacterDevice()]);
+    else t.diagnostic('not root: no device node made');
+    writeFileSync(join(dir, 'link-target'), 'kept');
+    for (const [name, make, still] of targets) {
+      make();
+      const path = join(dir, name);
+      const r = await runXip(['pack', src, '-o', path, ...good, '--source', 's', '--force']);
+      assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /^PACK_OUTPUT_EXISTS: .*, which is never replaced\)$/m, name);
+      assert.ok(still(path), `${name} is still there as it was`);
+    }
+    assert.equal(readFileSync(join(dir, 'link-target'), 'utf8'), 'kept');
+  });
+
+  it('a symbolic link at the temporary name is neither followed nor removed', async () => {
+    const out = join(dir, 'planted.xip');
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'precious');
+    const temp = `${out}.partial-${process.pid}`;
+    symlinkSync(victim, temp);
+    const id = testIdentity();
+    await assert.rejects(packDirectory({ dir: src, output: out, certificate: id.certificate, privateKey: id.privateKey, source: 's' }), (e: unknown) => e instanceof XipError && e.code === 'IO_ERROR');
+    assert.equal(readFileSync(victim, 'utf8'), 'precious');
+    assert.equal(readlinkSync(temp), victim);
+    assert.equal(existsSync(out), false);
+  });
+
+  it('CERT_EXPIRED, CERT_NOT_YET_VALID and CERT_USAGE as verification would say, exit 1 and no file; --allow-invalid-cert signs with a warning', async () => {
+    const year = 365 * 86_400_000;
+    const cases: [string, TestIdentity][] = [
+      ['CERT_EXPIRED', testIdentity('expired', { notBefore: new Date(Date.now() - 2 * year), days: 365 })],
+      ['CERT_NOT_YET_VALID', testIdentity('future', { notBefore: new Date(Date.now() + year) })],
+      ['CERT_USAGE', testIdentity('encipherment', { signerUsage: 'encipherment' })],
+    ];
+    for (const [code, id] of cases) {
+      const out = join(dir, `${code}.xip`);
+      const args = ['pack', src, '-o', out, ...signer(id, code), '--source', 's'];
+      const r = await runXip(args);
+      assert.equal(r.code, 1, `${code}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^${code}: .*--allow-invalid-cert signs anyway`));
+      assert.equal(existsSync(out), false);
+      const anyway = await runXip([...args, '--allow-invalid-cert']);
+      assert.equal(anyway.code, 0, anyway.stdout + anyway.stderr);
+      assert.match(anyway.stderr, new RegExp(`^warning: ${code}: .*verification will reject this container`));
+      const trustIt = join(dir, `${code}-ca.pem`);
+      writeFileSync(trustIt, id.issued.caCertificatePem);
+      const verified = await runXip(['verify', out, '--trust', trustIt]);
+      assert.match(verified.stdout, new RegExp(`^${code}: `), 'the code verification gives is the one pack gave');
+    }
   });
 });

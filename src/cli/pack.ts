@@ -1,4 +1,5 @@
 // xip pack DIR -o FILE --cert PEM --key PEM [--chain PEM …] [--source NAME]
+//   [--store] [--force] [--allow-invalid-cert] [--json]
 import type { Command } from 'commander';
 import { XipError } from '../errors.js';
 import { loadPrivateKey, parseCertificates } from '../xip/cms/index.js';
@@ -15,6 +16,8 @@ interface PackFlags {
   chain?: string[];
   source?: string;
   store?: boolean;
+  force?: boolean;
+  allowInvalidCert?: boolean;
   json?: boolean;
 }
 
@@ -28,6 +31,8 @@ export function registerPack(program: Command, io: Output, setExit: SetExit): vo
     .option('--chain <pem>', 'intermediate certificates to include (repeat for more)', collect)
     .option('--source <name>', "the source platform's name for the manifest's xip:Package (default: source of DIR/xip.json)")
     .option('--store', 'store every entry uncompressed')
+    .option('--force', 'replace the output if it is a regular file (anything else is never replaced)')
+    .option('--allow-invalid-cert', 'sign even with a certificate verification would reject now (expired, not yet valid, wrong key usage), with a warning')
     .option('--json', 'print one JSON object')
     .description('sign every file under DIR into an XIP container (entries sorted, manifest, CAdES signature)')
     .action(async (dir: string, flags: PackFlags) => {
@@ -47,8 +52,11 @@ export function registerPack(program: Command, io: Output, setExit: SetExit): vo
             chain,
             ...(flags.source !== undefined ? { source: flags.source } : {}),
             ...(flags.store ? { compression: 'store' as const } : {}),
+            force: flags.force ?? false,
+            allowInvalidCertificate: flags.allowInvalidCert ?? false,
           });
-          if (flags.json) io.out(JSON.stringify({ ok: true, output: result.output, package: result.package, entries: result.entries }));
+          for (const w of result.warnings) io.err(`warning: ${w}`);
+          if (flags.json) io.out(JSON.stringify({ ok: true, output: result.output, package: result.package, entries: result.entries, warnings: result.warnings }));
           else {
             const n = result.entries.length;
             io.out(`packed ${n} data ${n === 1 ? 'entry' : 'entries'}${result.package ? ` (${result.package.items} items from ${result.package.source})` : ''} into ${result.output}`);

@@ -4,8 +4,8 @@
 // to digest them for the manifest, which precedes the data, once into the
 // archive) and are never held whole in memory.
 import { createHash, type KeyObject } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { link, lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,7 @@ import { XipError } from '../errors.js';
 import { entryKind } from '../items/read.js';
 import { resolveZipLimits, type ZipLimits } from '../limits.js';
 import { signManifest, type X509 } from './cms/index.js';
+import { checkValidity } from './cms/chain.js';
 import { writeManifest, type DigestAlgorithm, type ManifestReference, type PackageInfo } from './manifest.js';
 import { MANIFEST_NAME, MIMETYPE, SIGNATURE_NAME } from './layout.js';
 import { isAlreadyCompressed, mediaTypeFor } from './media-types.js';
@@ -24,8 +25,19 @@ import { openZip } from './zip/reader.js';
 export interface PackOptions {
   /** Directory whose files become the data entries. */
   readonly dir: string;
-  /** The XIP file to write; replaced only once it is complete. */
+  /**
+   * The XIP file to write, which appears only once complete. Something
+   * already there is PACK_OUTPUT_EXISTS, unless `force` and it is a regular
+   * file: a folder, device, link, FIFO or socket is never replaced.
+   */
   readonly output: string;
+  readonly force?: boolean;
+  /**
+   * Sign even with a certificate verification would reject at the signing
+   * time (CERT_EXPIRED, CERT_NOT_YET_VALID, CERT_USAGE): the refusal becomes
+   * one of the result's warnings.
+   */
+  readonly allowInvalidCertificate?: boolean;
   readonly certificate: X509;
   readonly privateKey: KeyObject;
   readonly chain?: readonly X509[];
@@ -52,6 +64,8 @@ export interface PackResult {
   readonly output: string;
   readonly entries: readonly PackedEntry[];
   readonly package: PackageInfo | null;
+  /** What a verifier will object to, signed anyway (allowInvalidCertificate). */
+  readonly warnings: readonly string[];
 }
 
 interface SourceFile {
@@ -151,6 +165,58 @@ async function readSourceFromXipJson(dir: string): Promise<string | undefined> {
   }
 }
 
+function errnoOf(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | null)?.code;
+}
+
+/** What an existing path is, in words, for a refusal. */
+function kindOf(st: Awaited<ReturnType<typeof lstat>>): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Refuses an output path that something already holds: always when it is not
+ * a regular file (renaming over a device node as root replaces the device's
+ * name), and without `force` when it is one.
+ */
+async function checkOutput(output: string, force: boolean): Promise<void> {
+  let st;
+  try {
+    st = await lstat(output);
+  } catch (e) {
+    if (errnoOf(e) === 'ENOENT') return;
+    throw new XipError('IO_ERROR', `cannot use ${output} as the output: ${errnoOf(e) ?? (e as Error).message}`, { cause: e });
+  }
+  if (!st.isFile()) throw new XipError('PACK_OUTPUT_EXISTS', `${output} is ${kindOf(st)}, which is never replaced`);
+  if (!force) throw new XipError('PACK_OUTPUT_EXISTS', `${output} is a file already there`);
+}
+
+/**
+ * The certificate checks of verification step 4 that do not need a trust
+ * store (cms/trust.ts), at the signing time: every certificate given valid
+ * (CERT_EXPIRED, CERT_NOT_YET_VALID), the signer's keyUsage allowing
+ * signatures (CERT_USAGE). A container signed otherwise is rejected by every
+ * verifier, so it is refused, unless the caller asks for it on purpose.
+ */
+function certificateProblem(certificate: X509, chain: readonly X509[], at: Date): XipError | undefined {
+  try {
+    checkValidity([certificate, ...chain], at);
+  } catch (e) {
+    if (e instanceof XipError) return e;
+    throw e;
+  }
+  const usage = certificate.keyUsage;
+  if (usage && !usage.has('digitalSignature') && !usage.has('nonRepudiation')) {
+    return new XipError('CERT_USAGE', `"${certificate.info.subject}" has keyUsage ${[...usage].join(', ') || '(none)'}, which allows neither digitalSignature nor nonRepudiation`);
+  }
+  return undefined;
+}
+
 export async function packDirectory(options: PackOptions): Promise<PackResult> {
   const dir = resolve(options.dir);
   const output = resolve(options.output);
@@ -158,6 +224,16 @@ export async function packDirectory(options: PackOptions): Promise<PackResult> {
   const algorithm = options.digestAlgorithm ?? 'sha256';
   const compression = options.compression ?? 'auto';
   const temp = `${output}.partial-${process.pid}`;
+  const force = options.force ?? false;
+  const created = options.created ?? new Date();
+  const warnings: string[] = [];
+
+  await checkOutput(output, force);
+  const certProblem = certificateProblem(options.certificate, options.chain ?? [], created);
+  if (certProblem && !options.allowInvalidCertificate) {
+    throw new XipError(certProblem.code, `${certProblem.detail ?? ''}; verification would reject the container (--allow-invalid-cert signs anyway)`);
+  }
+  if (certProblem) warnings.push(`${certProblem.code}: ${certProblem.detail ?? ''}; verification will reject this container`);
 
   const dirStat = await lstat(dir).catch((e: NodeJS.ErrnoException) => {
     throw new XipError('IO_ERROR', `cannot read ${dir}: ${e.code ?? e.message}`, { cause: e });
@@ -204,7 +280,7 @@ export async function packDirectory(options: PackOptions): Promise<PackResult> {
 
   const source = options.source ?? (await readSourceFromXipJson(dir));
   const pkg: PackageInfo | null = source
-    ? { version: '1', source, created: (options.created ?? new Date()).toISOString(), items }
+    ? { version: '1', source, created: created.toISOString(), items }
     : null;
   const references: ManifestReference[] = files.map((f) => ({ name: f.name, mimeType: mediaTypeFor(f.name), digestAlgorithm: algorithm, digest: f.digest }));
   const manifest = writeManifest({ signatureName: SIGNATURE_NAME, references, package: pkg });
@@ -227,9 +303,35 @@ export async function packDirectory(options: PackOptions): Promise<PackResult> {
       throw new XipError('ZIP_LIMIT', `entry "${tooDense}" exceeds the reader's limits even when stored`, { entry: tooDense });
     }
     file.store = true;
+    await unlink(temp); // ours: written with O_EXCL just now
   }
-  await rename(temp, output);
-  return { output, entries: files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, stored: f.store })), package: pkg };
+  await place(temp, output, force);
+  return { output, entries: files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256, stored: f.store })), package: pkg, warnings };
+}
+
+/**
+ * Gives the finished file its name. Without `force` by link(2), which fails
+ * with EEXIST rather than replace what appeared there meanwhile; with it by
+ * rename(2), after looking once more that only a regular file is replaced.
+ */
+async function place(temp: string, output: string, force: boolean): Promise<void> {
+  try {
+    if (force) {
+      await checkOutput(output, true);
+      await rename(temp, output);
+      return;
+    }
+    try {
+      await link(temp, output);
+    } catch (e) {
+      if (errnoOf(e) === 'EEXIST') throw new XipError('PACK_OUTPUT_EXISTS', `${output} appeared while the container was written`);
+      throw new XipError('IO_ERROR', `cannot write ${output}: ${errnoOf(e) ?? (e as Error).message}`, { cause: e });
+    }
+    await unlink(temp);
+  } catch (e) {
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
 }
 
 async function writeArchive(temp: string, manifest: Buffer, signature: Buffer, files: readonly SourceFile[]): Promise<void> {
@@ -248,19 +350,27 @@ async function writeArchive(temp: string, manifest: Buffer, signature: Buffer, f
     });
   }
   zip.end();
+  // O_EXCL: a file (or a link planted) at the temporary name is not ours to
+  // truncate or to remove.
+  let fh;
   try {
-    const out = createWriteStream(temp, { flags: 'w', mode: 0o644 });
-    await pipeline(zip.outputStream.pipe(new PassThrough({ highWaterMark: 1024 * 1024 })), out);
-    const fh = await open(temp, 'r+');
+    fh = await open(temp, 'wx', 0o644);
+  } catch (e) {
+    throw new XipError('IO_ERROR', `cannot create ${temp}: ${errnoOf(e) ?? (e as Error).message}`, { cause: e });
+  }
+  try {
+    // The stream closes the handle when it ends or fails.
+    await pipeline(zip.outputStream.pipe(new PassThrough({ highWaterMark: 1024 * 1024 })), fh.createWriteStream());
+    const written = await open(temp, 'r+');
     try {
-      await fh.sync();
+      await written.sync();
     } finally {
-      await fh.close();
+      await written.close();
     }
   } catch (e) {
     await unlink(temp).catch(() => undefined);
     if (e instanceof XipError) throw e;
-    throw new XipError('IO_ERROR', `cannot write ${temp}: ${(e as Error).message}`, { cause: e });
+    throw new XipError('IO_ERROR', `cannot write ${temp}: ${errnoOf(e) ?? (e as Error).message}`, { cause: e });
   }
 }
 
