@@ -152,13 +152,17 @@ export async function createSandbox(): Promise<Sandbox & { root: string }> {
       if (inBox.some((n) => !expectedBox.includes(n))) throw new FuzzViolation('escape', `box/ holds ${JSON.stringify(inBox)}`);
       if (!lstatSync(input).isFile() || !readFileSync(input).equals(bytes)) throw new FuzzViolation('escape', 'the input file was changed');
       const files = inBox.includes('out') ? walk(dest) : [];
-      if (files.some((f) => f.startsWith('.xip-extract-'))) throw new FuzzViolation('leftover', `a staging folder was left: ${files.join(', ')}`);
       if (written === undefined) {
         if (files.length > 0) throw new FuzzViolation('partial', `a failed extraction (${extractOutcome}) left ${JSON.stringify(files.slice(0, 10))}`);
       } else {
         const names = files.filter((f) => !f.endsWith('/')).sort();
         const want = written.map((w) => w.name).sort();
         if (JSON.stringify(names) !== JSON.stringify(want)) throw new FuzzViolation('extract', `extracted ${JSON.stringify(names)}, verified ${JSON.stringify(want)}`);
+        // Every folder is one an entry needs; any other (an empty staging folder, say) was left behind. An entry may
+        // itself be named ".xip-extract-x/a.txt": only the staging folder's random name is the extractor's.
+        const needed = new Set(want.flatMap((n) => n.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/') + '/')));
+        const stray = files.filter((f) => f.endsWith('/') && !needed.has(f));
+        if (stray.length > 0) throw new FuzzViolation('leftover', `folders no entry needs were left: ${JSON.stringify(stray.slice(0, 10))}`);
         for (const w of written) {
           const got = createHash('sha256').update(readFileSync(join(dest, ...w.name.split('/')))).digest('hex');
           if (got !== w.sha256) throw new FuzzViolation('extract', `"${w.name}" on disk is not the verified bytes`);
