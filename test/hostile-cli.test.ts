@@ -285,3 +285,29 @@ describe('fault 9: xip pack -o replaces nothing but a regular file, and that onl
     }
   });
 });
+
+describe('fault 10: the CLI names a system error once and shortens long paths in its messages', () => {
+  it('a 64 KB path: "lstat <start>…(N characters)…<end>: ENAMETOOLONG (name too long)", not the code twice and the whole path', async () => {
+    const long = join(dir, 'a/'.repeat(32_000));
+    for (const args of [['demo', '--dir', long], ['verify', join(dir, 'x.xip'), '--trust', long]]) {
+      const r = await runXip(args);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.equal(r.stderr.split('\n').length, 2, 'one line');
+      assert.ok(r.stderr.length < 600, `${r.stderr.length} characters: ${r.stderr.slice(0, 300)}`);
+      assert.equal(r.stderr.match(/ENAMETOOLONG/g)?.length, 1, r.stderr);
+      assert.match(r.stderr, /\/a\/a\/?…\(\d+ characters\)…\/?a\/a/);
+      const j = await runXip([...args, ...(args[0] === 'verify' ? ['--json'] : [])]);
+      if (args[0] === 'verify') assert.equal(JSON.parse(j.stdout).code, 'IO_ERROR');
+    }
+    const demo = await runXip(['demo', '--dir', long]);
+    assert.match(demo.stderr, /^IO_ERROR: .*\(lstat .*: ENAMETOOLONG \(name too long\)\)$/m);
+  });
+
+  it('a limit beyond 2^53 is refused, not rounded', async () => {
+    const ca = join(dir, 'limit-ca.pem');
+    writeFileSync(ca, testIdentity().issued.caCertificatePem);
+    const r = await runXip(['verify', join(dir, 'x.xip'), '--trust', ca, '--max-entries', '99999999999999999999']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^USAGE: .*--max-entries must be a whole number from 0 to 9007199254740991, got "99999999999999999999"/);
+  });
+});

@@ -16,6 +16,7 @@ import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
 import { addTrustOptions } from './options.js';
 import { loadTrust, type TrustFlags } from './trust-options.js';
+import { shortPath } from './paths.js';
 
 interface ImportFlags extends TrustFlags {
   directory: string;
@@ -43,7 +44,7 @@ function crashPoint(value: string | undefined): CrashPoint | undefined {
 }
 
 function wholeFlag(name: string, value: string | undefined): number {
-  if (!/^[1-9]\d{0,5}$/.test(value ?? '')) throw new XipError('USAGE', `${name} must be a whole number from 1 to 999999, got "${value}"`);
+  if (!/^[1-9]\d{0,5}$/.test(value ?? '')) throw new XipError('USAGE', `${name} must be a whole number from 1 to 999999, got "${shortPath(value ?? '')}"`);
   return Number(value);
 }
 
@@ -52,7 +53,7 @@ async function readText(path: string, what: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new XipError('IO_ERROR', `cannot read the ${what} ${path}: ${err.code ?? err.message}`, { cause: e });
+    throw new XipError('IO_ERROR', `cannot read the ${what} ${shortPath(path)}: ${err.code ?? err.message}`, { cause: e });
   }
 }
 

@@ -7,6 +7,7 @@ import { packDirectory } from '../xip/pack.js';
 import { EXIT_OK, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
 import { collect } from './options.js';
+import { shortPath } from './paths.js';
 import { readInput } from './trust-options.js';
 
 interface PackFlags {
@@ -40,7 +41,7 @@ export function registerPack(program: Command, io: Output, setExit: SetExit): vo
         await runAction(io, flags.json, async () => {
           const certs = parseCertificates(await readInput(flags.cert), flags.cert);
           const certificate = certs[0];
-          if (!certificate) throw new XipError('KEY_INVALID', `${flags.cert} holds no certificate`);
+          if (!certificate) throw new XipError('KEY_INVALID', `${shortPath(flags.cert)} holds no certificate`);
           const chain = [...certs.slice(1)];
           for (const path of flags.chain ?? []) chain.push(...parseCertificates(await readInput(path), path));
           const privateKey = loadPrivateKey(await readInput(flags.key), flags.key);

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { XipError } from '../errors.js';
 import type { ZipLimits } from '../limits.js';
 import { parseCertificates, parseCrls, type Crl, type X509 } from '../xip/cms/index.js';
+import { shortPath } from './paths.js';
 
 export interface TrustFlags {
   trust?: string[];
@@ -25,7 +26,7 @@ async function readInput(path: string): Promise<Buffer> {
     return await readFile(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new XipError('IO_ERROR', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
+    throw new XipError('IO_ERROR', `cannot read ${shortPath(path)}: ${err.code ?? err.message}`, { cause: e });
   }
 }
 
@@ -33,13 +34,14 @@ async function readInput(path: string): Promise<Buffer> {
 export function parseTime(value: string, flag: string): Date {
   const ok = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2}))?$/.test(value);
   const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (!ok || Number.isNaN(date.getTime())) throw new XipError('USAGE', `${flag} "${value}" is not an RFC 3339 time such as 2026-11-22T14:03:11Z`);
+  if (!ok || Number.isNaN(date.getTime())) throw new XipError('USAGE', `${flag} "${shortPath(value)}" is not an RFC 3339 time such as 2026-11-22T14:03:11Z`);
   return date;
 }
 
 function parseCount(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new XipError('USAGE', `${flag} must be a whole number, got "${value}"`);
+  // Beyond 2^53 a number would not be the one written: refused rather than rounded.
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new XipError('USAGE', `${flag} must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, got "${shortPath(value)}"`);
   return Number(value);
 }
 
