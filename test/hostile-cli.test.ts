@@ -287,7 +287,7 @@ describe('fault 9: xip pack -o replaces nothing but a regular file, and that onl
 });
 
 describe('fault 10: the CLI names a system error once and shortens long paths in its messages', () => {
-  it('a 64 KB path: "lstat <start>…(N characters)…<end>: ENAMETOOLONG (name too long)", not the code twice and the whole path', async () => {
+  it('a 64 KB path: "lstat <start>…<end> (N characters): ENAMETOOLONG (name too long)", not the code twice and the whole path', async () => {
     const long = join(dir, 'a/'.repeat(32_000));
     for (const args of [['demo', '--dir', long], ['verify', join(dir, 'x.xip'), '--trust', long]]) {
       const r = await runXip(args);
@@ -295,7 +295,7 @@ describe('fault 10: the CLI names a system error once and shortens long paths in
       assert.equal(r.stderr.split('\n').length, 2, 'one line');
       assert.ok(r.stderr.length < 600, `${r.stderr.length} characters: ${r.stderr.slice(0, 300)}`);
       assert.equal(r.stderr.match(/ENAMETOOLONG/g)?.length, 1, r.stderr);
-      assert.match(r.stderr, /\/a\/a\/?…\(\d+ characters\)…\/?a\/a/);
+      assert.match(r.stderr, /\/a\/a\/?…\/?a\/a[^ ]* \(\d+ characters\)/);
       const j = await runXip([...args, ...(args[0] === 'verify' ? ['--json'] : [])]);
       if (args[0] === 'verify') assert.equal(JSON.parse(j.stdout).code, 'IO_ERROR');
     }
