@@ -25,10 +25,28 @@ export async function interopFiles(sub: string): Promise<{ name: string; bytes: 
   return Promise.all(names.map(async (name) => ({ name, bytes: await readFile(join(dir, sub, name)) })));
 }
 
-/** A scratch folder on tmpfs when the machine has one: the container target writes every input to a file. */
+/**
+ * A scratch folder on tmpfs when the machine has one: the container target
+ * writes every input to a file. Its name carries the process id, so that the
+ * folders of runs that were killed (a worker stopped from outside never tears
+ * down) are removed by the next run.
+ */
 export async function scratchDir(prefix: string): Promise<string> {
   const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  return mkdtemp(join(base, prefix));
+  for (const name of await readdir(base)) {
+    const pid = name.startsWith(prefix) ? Number(name.slice(prefix.length).split('-')[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) await rm(join(base, name), { recursive: true, force: true });
+  }
+  return mkdtemp(join(base, `${prefix}${process.pid}-`));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function removeDir(dir: string): Promise<void> {
