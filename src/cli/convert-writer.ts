@@ -1,8 +1,11 @@
 // The files of `xip convert`: one `<32 hex>.eml` per message, named from a
 // hash of its Message-ID (never from input: a Message-ID is the sender's
-// text, and `<"../../x"@evil>` must not pick a path), each written whole
-// under a temporary name and then given its final name, never replacing a
-// file.
+// text, and `<"../../x"@evil>` must not pick a path), never replacing a
+// file: created with O_EXCL under its final name (one create per file — a
+// temporary name, a link and an unlink cost three directory operations, and
+// on this project's disks the system time of those is what bounded the rate:
+// bench/RESULTS.md), or, for a message too large for the window, written under
+// a temporary name and linked into place.
 //
 // Small messages are read into memory and written in batches by one worker
 // thread with synchronous calls, while the main thread goes on converting.
@@ -15,10 +18,10 @@
 // output does not depend on the order in which writes end.
 //
 // No fsync: this is an export from a signed container that stays the
-// record, not the archive itself. A process that is killed leaves only whole
-// files under their final names (and `.partial` files, which are never
-// linked); after a crash of the machine itself, files written just before it
-// may be empty or missing — convert again into an empty directory.
+// record, not the archive itself. A process that is killed may leave the one
+// small file being written incomplete (a write that fails removes its file);
+// after a crash of the machine itself, files written just before it may be
+// empty or missing — convert again into an empty directory (README).
 import { createHash } from 'node:crypto';
 import type * as Fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -58,7 +61,7 @@ export const TARGET_EXISTS = 'EXTRACT_TARGET_EXISTS';
 
 /** Files whose bytes lie one after the other in `data`. */
 export interface FileBatch {
-  readonly files: readonly { readonly name: string; readonly temp: string; readonly length: number }[];
+  readonly files: readonly { readonly name: string; readonly length: number }[];
   readonly data: ArrayBuffer;
 }
 
@@ -72,10 +75,10 @@ export interface BatchSink {
 }
 
 /**
- * Writes each file of a batch under its temporary name, then link(2)s it to
- * its final name and removes the temporary one: unlike rename(2), link fails
- * with EEXIST instead of replacing a file that is already there. Run in the
- * worker thread, so it takes its `fs` as an argument and closes over nothing.
+ * Writes each file of a batch under its final name, created with O_EXCL
+ * ('wx'): EEXIST instead of replacing a file that is already there; a file
+ * whose write fails is removed. Run in the worker thread, so it takes its
+ * `fs` as an argument and closes over nothing.
  */
 export function writeBatchSync(fs: typeof Fs, batch: FileBatch): FileResult[] {
   const results: FileResult[] = [];
@@ -84,20 +87,22 @@ export function writeBatchSync(fs: typeof Fs, batch: FileBatch): FileResult[] {
     const bytes = new Uint8Array(batch.data, offset, file.length);
     offset += file.length;
     let fd: number | undefined;
-    let atTarget = false;
     try {
-      fd = fs.openSync(file.temp, 'wx');
+      fd = fs.openSync(file.name, 'wx'); // O_EXCL: EEXIST when the name is taken, never a replacement
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      results.push({ errno: err.code ?? 'EIO', message: err.message, atTarget: true });
+      continue;
+    }
+    try {
       for (let written = 0; written < bytes.length; ) written += fs.writeSync(fd, bytes, written, bytes.length - written, written);
       const closing = fd;
       fd = undefined;
       fs.closeSync(closing);
-      atTarget = true;
-      fs.linkSync(file.temp, file.name);
       results.push(null);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      results.push({ errno: err.code ?? 'EIO', message: err.message, atTarget });
-    } finally {
+      results.push({ errno: err.code ?? 'EIO', message: err.message });
       if (fd !== undefined) {
         try {
           fs.closeSync(fd);
@@ -106,9 +111,9 @@ export function writeBatchSync(fs: typeof Fs, batch: FileBatch): FileResult[] {
         }
       }
       try {
-        fs.unlinkSync(file.temp);
+        fs.unlinkSync(file.name); // ours, and not whole
       } catch {
-        // gone, or never made
+        // gone already
       }
     }
   }
@@ -234,7 +239,7 @@ export class EmlWriter {
       offset += f.bytes.length;
     }
     const batch: FileBatch = {
-      files: files.map((f) => ({ name: join(this.dir, f.name), temp: this.tempName(f.name), length: f.bytes.length })),
+      files: files.map((f) => ({ name: join(this.dir, f.name), length: f.bytes.length })),
       data: data.buffer,
     };
     this.sink ??= this.makeSink();
