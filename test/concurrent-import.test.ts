@@ -5,12 +5,12 @@
 // through a real Dovecot, for Maildir and for IMAP.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
 import { ROOT, XIP_BIN } from './support/cli.js';
-import { startDovecot, type Dovecot } from './support/dovecot.js';
+import { startDovecotOnMailRoot, type Dovecot } from './support/dovecot.js';
 import { listFolders, readFolder } from './support/imap-read.js';
 
 const USERS = ['ana@corp.example', 'bo@corp.example'];
@@ -68,11 +68,7 @@ before(async () => {
     JSON.stringify({ id: `c-${i}`, type: 'chat.message', sentAt: '2026-11-22T14:00:00Z', from: { email: USERS[0] }, participants: [{ email: USERS[1], role: 'to' }], body: { text: `message ${i}` } }),
   );
   container = await buildContainer(join(dir, 'day.xip'), { data: { 'items/day.ndjson': lines.join('\n') + '\n' } });
-  mailRoot = join(dir, 'mail');
-  mkdirSync(mailRoot);
-  chmodSync(dir, 0o755); // Dovecot runs as its own unprivileged user and must reach the mail root
-  dovecot = await startDovecot({ users: USERS, masterUser: 'xip-admin', mailRoot });
-  await dovecot.adopt(mailRoot);
+  ({ dovecot, mailRoot } = await startDovecotOnMailRoot(dir, USERS));
 });
 
 after(async () => {

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
 import { ROOT, runXip, XIP_BIN } from './support/cli.js';
-import { startDovecot, type Dovecot } from './support/dovecot.js';
+import { startDovecot, startDovecotOnMailRoot, type Dovecot } from './support/dovecot.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { listFolders, readFolder } from './support/imap-read.js';
 
@@ -93,11 +93,7 @@ before(async () => {
   writeFileSync(mapping, 'sourceId,mailbox\nu-77,cy@corp.example\n');
   mixed = await buildContainer(join(dir, 'mixed.xip'), { data: { 'items/day.ndjson': ndjson(ITEMS) } });
   clean = await buildContainer(join(dir, 'clean.xip'), { data: { 'items/day.ndjson': ndjson([ITEMS[0]]) } });
-  mailRoot = join(dir, 'mail');
-  mkdirSync(mailRoot);
-  chmodSync(dir, 0o755); // Dovecot runs as its own unprivileged user and must reach the mail root
-  dovecot = await startDovecot({ users: USERS, masterUser: 'xip-admin', mailRoot });
-  await dovecot.adopt(mailRoot);
+  ({ dovecot, mailRoot } = await startDovecotOnMailRoot(dir, USERS));
 });
 
 after(async () => {

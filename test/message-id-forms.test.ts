@@ -8,13 +8,13 @@
 // the copy is delivered a second time. Read back through a real Dovecot.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { INDEX_FILE } from '../src/delivery/maildir/msgid-index.js';
 import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
 import { ROOT, runXip, XIP_BIN } from './support/cli.js';
-import { startDovecot, type Dovecot } from './support/dovecot.js';
+import { startDovecotOnMailRoot, type Dovecot } from './support/dovecot.js';
 import { listFolders, readFolder } from './support/imap-read.js';
 
 const USERS = ['ana@corp.example', 'bo@corp.example'];
@@ -120,11 +120,7 @@ before(async () => {
   writeFileSync(trust, testIdentity().issued.caCertificatePem);
   directory = join(dir, 'users.csv');
   writeFileSync(directory, ['email,name,aliases,litigationHold', 'ana@corp.example,Ana Ruiz,,true', 'bo@corp.example,Bo Chen,,false'].join('\n'));
-  mailRoot = join(dir, 'mail');
-  mkdirSync(mailRoot);
-  chmodSync(dir, 0o755); // Dovecot runs as its own unprivileged user and must reach the mail root
-  dovecot = await startDovecot({ users: USERS, masterUser: 'xip-admin', mailRoot });
-  await dovecot.adopt(mailRoot);
+  ({ dovecot, mailRoot } = await startDovecotOnMailRoot(dir, USERS));
 });
 
 after(async () => {

@@ -29,7 +29,7 @@
 // closes (stdin EOF), as test/support/dovecot.ts does. master, on SIGTERM,
 // stops its imapd children. Cyrus logs to syslog only; without a syslog
 // daemon the log is lost, so a failure here is diagnosed over IMAP.
-import { checkName, freePort, spawnWatched, waitForGreeting } from './server-process.js';
+import { checkName, freePort, serverStopper, spawnWatched, waitForGreeting } from './server-process.js';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -273,41 +273,7 @@ export async function startCyrus(options: StartCyrusOptions): Promise<Cyrus> {
   }
   const running = child;
   const pid = Number((await readFile(pidPath, 'utf8')).trim());
-  const onExit = (): void => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  process.on('exit', onExit);
-  const exited = new Promise<void>((resolve) => {
-    if (running.exitCode !== null || running.signalCode !== null) resolve();
-    else running.once('exit', () => resolve());
-  });
-
-  let stopped = false;
-  const stop = async (stopOptions?: { keepFiles?: boolean }): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    running.stdin?.end(); // the watchdog stops master, which stops its children
-    const timer = setTimeout(() => {
-      onExit();
-      running.kill('SIGKILL');
-    }, 10_000);
-    await exited;
-    clearTimeout(timer);
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    process.off('exit', onExit);
-    if (!stopOptions?.keepFiles) await rm(dir, { recursive: true, force: true });
-  };
+  const stop = serverStopper(running, pid, dir);
 
   const openAs = (user?: string): Promise<ImapFlow> => session(port, { user: adminUser, pass: adminPassword, ...(user === undefined ? {} : { authzid: user }) });
 

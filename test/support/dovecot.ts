@@ -15,7 +15,7 @@
 // started under a small shell that reads the harness's pipe and stops Dovecot
 // when the pipe closes (stdin EOF), which the kernel does when the test
 // process dies for any reason.
-import { checkName, freePort, spawnWatched, waitForGreeting } from './server-process.js';
+import { checkName, freePort, serverStopper, spawnWatched, waitForGreeting } from './server-process.js';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -323,26 +323,13 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
   const running = child;
   const pid = Number((await readFile(join(dir, 'run', 'master.pid'), 'utf8')).trim());
 
-  // Last resort when the test process exits without stop(): kill the master by PID.
-  const onExit = (): void => {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  };
-  process.on('exit', onExit);
-  const exited = new Promise<void>((resolve) => {
-    if (running.exitCode !== null || running.signalCode !== null) resolve();
-    else running.once('exit', () => resolve());
-  });
+  const stop = serverStopper(running, pid, dir);
 
   const doveadmCommand = (args: readonly string[]): string[] => {
     const base = [DOVEADM_BIN, '-c', configPath, ...args];
     return isRoot ? ['runuser', '-u', runUser.name, '--', ...base] : base;
   };
 
-  let stopped = false;
   return {
     host: '127.0.0.1',
     port,
@@ -371,27 +358,21 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
     doveadmCommand,
     adopt,
     log: () => readFile(logPath, 'utf8'),
-    async stop(stopOptions) {
-      if (stopped) return;
-      stopped = true;
-      running.stdin?.end(); // the watchdog stops Dovecot
-      const timer = setTimeout(() => {
-        onExit();
-        running.kill('SIGKILL');
-      }, 10_000);
-      await exited;
-      clearTimeout(timer);
-      // Wait for the master itself (the shell waits for it, but be sure before removing its files).
-      for (let i = 0; i < 100; i++) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      process.off('exit', onExit);
-      if (!stopOptions?.keepFiles) await rm(dir, { recursive: true, force: true });
-    },
+    stop,
   };
+}
+
+/**
+ * A Dovecot serving the Maildir++ mailboxes of `users` under `dir`/mail (made
+ * here), with the master user xip-admin: what the end-to-end import tests
+ * write into and read back through. `dir` is opened to Dovecot's own
+ * unprivileged user, which must reach the mail root.
+ */
+export async function startDovecotOnMailRoot(dir: string, users: readonly string[]): Promise<{ dovecot: Dovecot; mailRoot: string }> {
+  const mailRoot = join(dir, 'mail');
+  await mkdir(mailRoot);
+  await chmod(dir, 0o755);
+  const dovecot = await startDovecot({ users, masterUser: 'xip-admin', mailRoot });
+  await dovecot.adopt(mailRoot);
+  return { dovecot, mailRoot };
 }

@@ -2,6 +2,7 @@
 // a foreground server under a watchdog shell, the wait for its greeting, and
 // the check of the names written into their configuration files.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
@@ -70,4 +71,48 @@ export async function waitForGreeting(name: string, port: number, child: ChildPr
 /** Names written into passwd-style files (':'-separated) and configurations: kept plain. */
 export function checkName(kind: string, value: string): void {
   if (!/^[A-Za-z0-9._@+-]+$/.test(value)) throw new TypeError(`${kind} "${value}" must be made of letters, digits and ._@+-`);
+}
+
+/**
+ * Stopping a started server by PID: `stop()` closes the watchdog's pipe (it
+ * stops the server), kills the shell if that takes over 10 s, waits for the
+ * master process itself to be gone, then removes `dir` unless asked to keep
+ * it. If the test process exits without stop(), the master is killed by PID.
+ */
+export function serverStopper(running: ChildProcess, pid: number, dir: string): (options?: { keepFiles?: boolean }) => Promise<void> {
+  const onExit = (): void => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.on('exit', onExit);
+  const exited = new Promise<void>((resolve) => {
+    if (running.exitCode !== null || running.signalCode !== null) resolve();
+    else running.once('exit', () => resolve());
+  });
+  let stopped = false;
+  return async (options) => {
+    if (stopped) return;
+    stopped = true;
+    running.stdin?.end();
+    const timer = setTimeout(() => {
+      onExit();
+      running.kill('SIGKILL');
+    }, 10_000);
+    await exited;
+    clearTimeout(timer);
+    // The shell waits for the master, but be sure before removing its files.
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    process.off('exit', onExit);
+    if (!options?.keepFiles) await rm(dir, { recursive: true, force: true });
+  };
 }
