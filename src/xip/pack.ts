@@ -100,7 +100,7 @@ async function listFiles(dir: string, exclude: ReadonlySet<string>): Promise<{ n
 }
 
 /** Counts the items of an .ndjson entry as xip-items.md §1 and items/read.ts do: its lines that are not blank (spaces, tabs, CR only). */
-class NdjsonLineCounter {
+export class NdjsonLineCounter {
   private count = 0;
   private lineHasContent = false;
   update(chunk: Buffer): void {

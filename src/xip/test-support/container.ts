@@ -12,6 +12,7 @@ import { loadPrivateKey, parseCertificates, signManifest, type X509 } from '../c
 import { issueSigningIdentity, type IssuedIdentity } from '../keys.js';
 import { MIMETYPE } from '../layout.js';
 import { writeManifest, type PackageInfo } from '../manifest.js';
+import { NdjsonLineCounter } from '../pack.js';
 
 export interface TestIdentity {
   readonly issued: IssuedIdentity;
@@ -74,13 +75,17 @@ export async function tempDir(prefix = 'xip-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** The items the data entries hold, counted as items/read.ts reads them (an .ndjson's non-blank lines): what a source declares. */
+/** The items the data entries hold, counted as `xip pack` counts them: what a source declares. */
 function countItems(data: Readonly<Record<string, Buffer | string>>): number {
   let items = 0;
   for (const [name, content] of Object.entries(data)) {
     const kind = entryKind(name);
     if (kind === 'json' || kind === 'eml') items++;
-    else if (kind === 'ndjson') items += content.toString().split('\n').filter((l) => l.trim() !== '').length;
+    else if (kind === 'ndjson') {
+      const counter = new NdjsonLineCounter(); // as pack counts: what items/read.ts reads as items
+      counter.update(Buffer.from(content));
+      items += counter.finish();
+    }
   }
   return items;
 }
