@@ -106,9 +106,34 @@ export const RUN_CODES = {
 
 export type RunCode = keyof typeof RUN_CODES;
 
-export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode | RunCode;
+// A connector's source (a folder, SFTP, Azure Blob) and its configuration.
+export const SOURCE_CODES = {
+  SOURCE_UNREACHABLE: 'The source could not be reached (connection refused or timed out, name not resolved, server down); the run failed and nothing was fetched. It is tried again at the next scheduled run, or with xip connector run NAME.',
+  SOURCE_AUTH_FAILED: "The source refused the connector's credentials (SFTP user, password or private key; Azure account key or SAS); fix them with xip connector edit NAME.",
+  SOURCE_HOST_KEY_MISMATCH: "The SFTP server's host key is not the one pinned in the connector (--host-key): the server was replaced or someone is in between. Nothing was fetched. Check the key with the server's administrator (ssh-keygen -lf on its host key) and pin the new one with xip connector edit NAME --host-key.",
+  SOURCE_NOT_FOUND: 'The folder, remote path or blob container the source names does not exist or cannot be listed; fix it with xip connector edit NAME --source.',
+  SOURCE_READ_FAILED: 'A file broke off while it was being fetched from the source (connection lost, server stopped, file removed); it was not processed and is fetched again at the next run.',
+} as const;
 
-export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES, ...RUN_CODES };
+export type SourceCode = keyof typeof SOURCE_CODES;
+
+// Connectors as configured objects, their secrets and evidence.
+export const CONNECTOR_CODES = {
+  CONFIG_INVALID: 'The connector configuration breaks a rule; the detail names the field and what to fix.',
+  CONNECTOR_EXISTS: 'A connector of that name already exists; names are unique. Choose another name, or change it with xip connector edit.',
+  CONNECTOR_NOT_FOUND: 'There is no connector of that name; xip connector list shows them.',
+  CONNECTOR_BUSY: 'A run of this connector is already in progress (in this or another process); this one did not start. Nothing is lost: the run in progress, or the next one, takes every new file.',
+  CONNECTOR_PAUSED: 'The connector is paused; resume it with xip connector resume NAME.',
+  SECRET_KEY_INVALID: 'The secret key (XIP_SECRET_KEY, or keys/secret.key under XIP_HOME) is malformed, or is not the key the secrets were stored with; restore the key the installation was set up with.',
+  EVIDENCE_NOT_FOUND: 'No file with that SHA-256 is in the evidence store; xip evidence list shows what is there.',
+  EVIDENCE_CORRUPT: 'A file of the evidence store no longer has the SHA-256 it is named by: it was altered on disk. Restore it from a backup of XIP_HOME.',
+} as const;
+
+export type ConnectorCode = keyof typeof CONNECTOR_CODES;
+
+export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode | RunCode | SourceCode | ConnectorCode;
+
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES, ...RUN_CODES, ...SOURCE_CODES, ...CONNECTOR_CODES };
 
 export function isXipCode(code: string): code is XipCode {
   return Object.hasOwn(XIP_CODES, code);
