@@ -29,7 +29,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/delivery', '**/delivery/**', '**/ledger', '**/ledger/**', '**/sources', '**/sources/**', '**/cli/**', '**/server/**', 'imapflow', 'better-sqlite3', 'kysely', 'pg', 'ssh2-sftp-client', '@azure/*'],
+              group: ['**/delivery', '**/delivery/**', '**/ledger', '**/ledger/**', '**/sources', '**/sources/**', '**/evidence/**', '**/home/**', '**/demo/**', 'croner', 'cli-progress', 'pino', '**/cli/**', '**/server/**', 'imapflow', 'better-sqlite3', 'kysely', 'pg', 'ssh2-sftp-client', '@azure/*'],
               message: 'The core imports no adapter: depend on a port in src/ports/ and let cli/ (or server/) wire the adapter in.',
             },
           ],

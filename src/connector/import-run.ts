@@ -22,7 +22,7 @@ import { deliverCopies } from './deliver.js';
 import { LeaseKeeper, processIsAlive, reapDeadRuns, type Runner } from './lease.js';
 import { prepareItems } from './prepare.js';
 import { Recorder } from './record.js';
-import { RunLog, type RunLogJson } from './run-log.js';
+import { RunLog, type RunEvent, type RunLogJson } from './run-log.js';
 import { runSettings, type RunSettingsInput } from './settings.js';
 import { stageContainer } from './stage.js';
 import { DeliveryWindow } from './window.js';
@@ -45,6 +45,12 @@ export interface ImportOptions {
   readonly runner?: Runner;
   readonly crash?: CrashPoint | undefined;
   readonly now?: () => Date;
+  /** The connector the run belongs to, and what started it (recorded with the run). */
+  readonly connector?: { readonly name: string; readonly trigger: 'schedule' | 'manual' | 'resume' } | undefined;
+  /** Sees every event of the run after the run log took it: progress bars, structured logs, per-container verdicts. */
+  readonly onEvent?: ((event: RunEvent) => void) | undefined;
+  /** Told the run's id once the ledger opened its record, before the source is listed. */
+  readonly onStart?: ((runId: number) => void) | undefined;
 }
 
 export function localRunner(): Runner {
@@ -57,9 +63,17 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
   const now = options.now ?? (() => new Date());
   const runner = options.runner ?? localRunner();
   const startedAt = now();
-  const runId = await ledger.startRun({ startedAt, command: options.command, host: runner.host, pid: runner.pid, leaseMs: settings.leaseMs });
+  const runId = await ledger.startRun({
+    startedAt,
+    command: options.command,
+    host: runner.host,
+    pid: runner.pid,
+    leaseMs: settings.leaseMs,
+    ...(options.connector ? { connector: options.connector.name, trigger: options.connector.trigger } : {}),
+  });
   const log = new RunLog(settings.maxFailuresInLog);
   log.runId = runId;
+  options.onStart?.(runId);
   const ctx: RunContext = {
     runId,
     ledger,
@@ -68,7 +82,7 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
     settings,
     runner,
     lease: new LeaseKeeper(ledger, runId, { leaseMs: settings.leaseMs, renewEveryMs: settings.renewEveryMs, startedAt: startedAt.getTime(), now: () => now().getTime() }),
-    recorder: new Recorder(ledger, runId, log),
+    recorder: new Recorder(ledger, runId, log, options.onEvent),
     crash: options.crash,
     listings: new Map(),
     counters: { itemsRead: 0, batches: 0 },
@@ -97,6 +111,7 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
 async function importContainer(ctx: RunContext, ref: ContainerRef, options: ImportOptions, nextSeq: () => number): Promise<void> {
   const staged = await stageContainer(ctx, ref, options.verify, options.connectorName);
   if (!staged) return;
+  ctx.recorder.emit({ kind: 'staged', file: staged.file, sha256: staged.container.sha256, declaredItems: staged.declaredItems });
   const window = new DeliveryWindow<Copy>(ctx.settings, (mailbox, copies) => deliverCopies(ctx, mailbox, copies));
   const progress = { read: 0 };
   try {

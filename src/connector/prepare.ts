@@ -52,12 +52,32 @@ export async function* prepareItems(
   checkCount(ctx, staged, progress.read);
 }
 
-/** The mailboxes of the item's participants (mapping/); reports those mapped to nobody. */
+/** The domains of the directory's addresses and aliases: a participant there is one of the organisation's users. */
+const orgDomains = new WeakMap<MappingOptions, Set<string>>();
+function domainsOf(mapping: MappingOptions): Set<string> {
+  let domains = orgDomains.get(mapping);
+  if (!domains) {
+    domains = new Set();
+    for (const m of mapping.directory.mailboxes) for (const a of [m.address, ...m.aliases]) domains.add(a.slice(a.lastIndexOf('@') + 1).toLowerCase());
+    orgDomains.set(mapping, domains);
+  }
+  return domains;
+}
+
+/**
+ * The mailboxes of the item's participants (mapping/), reporting those mapped
+ * to nobody (once per user in the run's log): every one when the item reaches
+ * nobody (or the catch-all); otherwise only those with an address in one of
+ * the organisation's domains — a colleague missing from the directory, whom
+ * an admin must add — and not the outside parties every chat has.
+ */
 function mapItem(ctx: RunContext, item: Item, mapping: MappingOptions): string[] {
   const resolution = resolveMailboxes(item, mapping);
   if (resolution.skippedNotOnHold.length > 0) ctx.recorder.emit({ kind: 'not-on-hold', mailboxes: resolution.skippedNotOnHold.length });
-  if (resolution.mailboxes.length === 0 || resolution.catchAll) {
-    for (const u of resolution.unmapped) ctx.recorder.emit({ kind: 'unmapped', sourceId: u.sourceId, email: u.email });
+  const all = resolution.mailboxes.length === 0 || resolution.catchAll;
+  for (const u of resolution.unmapped) {
+    const domain = u.email?.slice(u.email.lastIndexOf('@') + 1).toLowerCase();
+    if (all || (domain !== undefined && domainsOf(mapping).has(domain))) ctx.recorder.emit({ kind: 'unmapped', sourceId: u.sourceId, email: u.email });
   }
   if (resolution.mailboxes.length === 0 && resolution.skippedNotOnHold.length === 0) {
     ctx.recorder.emit({

@@ -12,15 +12,18 @@ export class Recorder {
   readonly #log: RunLog;
   #items: ItemRecord[] = [];
   #failures: FailureRecord[] = [];
+  readonly #observer: ((event: RunEvent) => void) | undefined;
 
-  constructor(ledger: Ledger, runId: number, log: RunLog) {
+  constructor(ledger: Ledger, runId: number, log: RunLog, observer?: (event: RunEvent) => void) {
     this.#ledger = ledger;
     this.#runId = runId;
     this.#log = log;
+    this.#observer = observer;
   }
 
   emit(event: RunEvent): void {
     this.#log.apply(event);
+    this.#observer?.(event);
     if (event.kind === 'item-failed' || event.kind === 'copy-failed') {
       const f = event.failure;
       this.#failures.push({ itemId: f.itemId, sourceUserId: f.sourceUserId, mailbox: f.mailbox, code: f.code, reason: f.reason, entry: f.entry, line: f.line, file: f.file });

@@ -55,6 +55,12 @@ export interface RunLogJson {
   readonly skippedDuplicates: number;
   readonly inProgressElsewhere: number;
   readonly failed: number;
+  /** Of `failed`: copies planned and not delivered (failed, or unknown). */
+  readonly failedCopies?: number;
+  /** Of `failed`: items (and item-count mismatches) that could not be planned as copies at all. */
+  readonly failedItems?: number;
+  /** Copies planned but never attempted because the run stopped early (not in `failed`). */
+  readonly notAttempted?: number;
   readonly failures: FailureLine[];
   /** Failure lines beyond the in-memory cap: all are in the ledger's failures of the run. */
   readonly failuresOmitted: number;
@@ -66,6 +72,7 @@ export interface RunLogJson {
 
 /** Everything a stage reports; `seq` numbers the items of the run, to settle their copies. */
 export type RunEvent =
+  | { readonly kind: 'staged'; readonly file: string; readonly sha256: string; readonly declaredItems: number | undefined }
   | { readonly kind: 'container'; readonly line: ContainerLine }
   | { readonly kind: 'item-read' }
   | { readonly kind: 'item-failed'; readonly failure: FailureLine }
@@ -91,7 +98,7 @@ export class RunLog {
   readonly #unmapped = new Map<string, UnmappedLine>();
   readonly #tallies = new Map<number, ItemTally>();
   readonly #maxFailures: number;
-  #counts = { itemsFromSource: 0, itemsForImport: 0, imported: 0, skippedDuplicates: 0, inProgressElsewhere: 0, failed: 0, skippedNotOnHold: 0, partial: 0, omitted: 0 };
+  #counts = { itemsFromSource: 0, itemsForImport: 0, imported: 0, skippedDuplicates: 0, inProgressElsewhere: 0, failed: 0, failedCopies: 0, failedItems: 0, skippedNotOnHold: 0, partial: 0, omitted: 0 };
   #stoppedBy: string | undefined;
   runId: number | undefined;
 
@@ -102,6 +109,8 @@ export class RunLog {
   apply(event: RunEvent): void {
     const c = this.#counts;
     switch (event.kind) {
+      case 'staged':
+        return; // for observers (progress): the container's line comes when it is done
       case 'container':
         this.#containers.push(event.line);
         return;
@@ -110,6 +119,7 @@ export class RunLog {
         return;
       case 'item-failed':
         c.failed++;
+        c.failedItems++;
         this.#keep(event.failure);
         return;
       case 'unmapped':
@@ -130,6 +140,7 @@ export class RunLog {
         return;
       case 'copy-failed':
         c.failed++;
+        c.failedCopies++;
         this.#keep(event.failure);
         this.#settle(event.seq, 'failed');
         return;
@@ -155,6 +166,9 @@ export class RunLog {
       skippedDuplicates: c.skippedDuplicates,
       inProgressElsewhere: c.inProgressElsewhere,
       failed: c.failed,
+      failedCopies: c.failedCopies,
+      failedItems: c.failedItems,
+      notAttempted: [...this.#tallies.values()].reduce((n, t) => n + t.open, 0),
       failures: this.#failures,
       failuresOmitted: c.omitted,
       unmapped: [...this.#unmapped.values()],

@@ -53,6 +53,8 @@ export class KyselyLedger implements Ledger {
           host: info.host,
           pid: info.pid,
           lease_until: new Date(this.#now().getTime() + info.leaseMs).toISOString(),
+          connector: info.connector ?? null,
+          trigger: info.trigger ?? null,
         })
         .returning('id')
         .executeTakeFirstOrThrow();

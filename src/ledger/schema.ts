@@ -22,6 +22,10 @@ export interface RunsTable {
    * before leases (lapsed). expireRun sets it to the time of expiry.
    */
   lease_until: string | null;
+  /** The connector the run belongs to; null for `xip import` runs. */
+  connector: string | null;
+  /** What started it: 'schedule', 'manual' or 'resume'; null for `xip import`. */
+  trigger: string | null;
 }
 
 export interface ContainersTable {
@@ -90,6 +94,45 @@ export interface RunFailuresTable {
   file: string | null;
 }
 
+export interface ConnectorsTable {
+  name: string;
+  /** The validated configuration, JSON, secrets sealed. */
+  config: string;
+  paused: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConnectorLeasesTable {
+  connector: string;
+  holder: string;
+  host: string;
+  pid: number;
+  lease_until: string;
+}
+
+export interface SourceFilesTable {
+  connector: string;
+  name: string;
+  size: number;
+  modified: string;
+  sha256: string | null;
+  first_seen: string;
+  run_id: number | null;
+}
+
+export interface EvidenceTable {
+  sha256: string;
+  size: number;
+  stored_at: string;
+  first_connector: string;
+  first_name: string;
+  done_run_id: number | null;
+  done_at: string | null;
+  ok: number | null;
+  code: string | null;
+}
+
 export interface LedgerDatabase {
   runs: RunsTable;
   containers: ContainersTable;
@@ -97,4 +140,8 @@ export interface LedgerDatabase {
   folders: FoldersTable;
   deliveries: DeliveriesTable;
   run_failures: RunFailuresTable;
+  connectors: ConnectorsTable;
+  connector_leases: ConnectorLeasesTable;
+  source_files: SourceFilesTable;
+  evidence: EvidenceTable;
 }

@@ -13,7 +13,9 @@ import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
 import { XipError } from '../errors.js';
 import { ledgerError } from './batches.js';
+import { KyselyConnectorStore } from './connector-store.js';
 import { KyselyLedger } from './kysely-ledger.js';
+import type { ConnectorStore } from '../ports/connector-store.js';
 import { migrateLedger } from './migrations/index.js';
 import type { Ledger } from './port.js';
 import type { LedgerDatabase } from './schema.js';
@@ -34,6 +36,15 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
  * database or is corrupt, WAL cannot be used there, or a migration fails.
  */
 export async function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}): Promise<Ledger> {
+  return (await openSqliteState(path, options)).ledger;
+}
+
+/**
+ * The ledger and the connectors' store (ports/connector-store.ts) over one
+ * database connection: what `xip connector` and `xip serve` open under
+ * XIP_HOME. Closing the ledger closes both.
+ */
+export async function openSqliteState(path: string, options: SqliteLedgerOptions = {}): Promise<{ ledger: Ledger; connectors: ConnectorStore }> {
   const { kysely, database } = openSqliteKysely(path, options);
   try {
     await migrateLedger(kysely as Kysely<unknown>);
@@ -42,7 +53,9 @@ export async function openSqliteLedger(path: string, options: SqliteLedgerOption
     const error = ledgerError('migrating', e);
     throw new XipError('LEDGER_ERROR', `opening the ledger ${path}: ${error.detail ?? error.message}`, { cause: error.cause ?? e });
   }
-  return new KyselyLedger(kysely, { now: options.now, writer: preparedDeliveryWriter(kysely, database) });
+  const ledger = new KyselyLedger(kysely, { now: options.now, writer: preparedDeliveryWriter(kysely, database) });
+  const connectors = new KyselyConnectorStore(kysely, { now: options.now, close: () => ledger.close() });
+  return { ledger, connectors };
 }
 
 /**

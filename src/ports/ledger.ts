@@ -43,6 +43,10 @@ export interface RunStart {
   readonly pid: number;
   /** How long the lease lasts from now; renewLease extends it. */
   readonly leaseMs: number;
+  /** The connector the run belongs to (absent for a one-shot `xip import`). */
+  readonly connector?: string | undefined;
+  /** What started a connector's run. */
+  readonly trigger?: 'schedule' | 'manual' | 'resume' | undefined;
 }
 
 export interface RunFinish {
