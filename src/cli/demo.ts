@@ -1,91 +1,31 @@
-// xip demo: the main job on embedded defaults. Issues a throwaway CA and
-// signer, packs sample source items, verifies the container, shows a tampered
-// copy being rejected, extracts the verified one and imports it, printing the
-// command that does each step: every line starting with "$ " works when
-// pasted into a shell in the folder the demo ran from.
-import { mkdir, open, writeFile } from 'node:fs/promises';
+// xip demo: the main job on embedded defaults. Writes a throwaway signing
+// PKI, a source folder with three days of signed exports (chats with
+// threads, social posts, a shared document with a 12 MiB attachment, a
+// colleague nobody maps, one file tampered with after signing) and a
+// directory of users (src/demo/); sets up the connector "demo" over that
+// folder into Maildir mailboxes under XIP_HOME (./var); runs it; prints the
+// run's log and how to look at what was archived. Run again, it writes a
+// fresh export of the same items: every copy is skipped as a duplicate.
+//
+// Lines starting with "$ " are commands that work when pasted into a shell
+// in the folder the demo ran from (with the same XIP_HOME).
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { createWriteStream, realpathSync, statSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { realpathSync, statSync } from 'node:fs';
+import { utimes } from 'node:fs/promises';
 import type { Command } from 'commander';
-import yazl from 'yazl';
-import { resolveZipLimits } from '../limits.js';
-import { loadPrivateKey, parseCertificates } from '../xip/cms/index.js';
-import { extractFile } from '../xip/extract.js';
-import { issueSigningIdentity } from '../xip/keys.js';
-import { packDirectory } from '../xip/pack.js';
-import { verifyFile } from '../xip/verify.js';
-import { openZip } from '../xip/zip/reader.js';
+import { formatConnectorLog, summarize } from '../connector/connector-log.js';
+import { writeDemoSource, type DemoSource } from '../demo/source-data.js';
+import { loadConnector, sealConfig } from '../home/connectors.js';
+import { homeFrom } from '../home/home.js';
+import { runNamedConnector } from '../home/run-connector.js';
+import { configFromFlags, editedConfig, type ConnectorFlags } from './connector-config.js';
+import { withInstallation } from './connector.js';
 import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
-import { reportLine } from './verify.js';
-import { XipError } from '../errors.js';
-import { runImport } from '../connector/import-run.js';
-import { fileSource } from '../sources/files.js';
-import { formatRunLog, type RunLogJson } from '../connector/run-log.js';
-import { createMaildirTarget } from '../delivery/index.js';
-import { openSqliteLedger } from '../ledger/sqlite.js';
-import { loadDirectory, mappingOptions } from '../mapping/index.js';
 import { MARKER, prepareDemoDir, recordDemoFiles } from './demo-dir.js';
 import { shellQuote } from './paths.js';
 
-const SOURCE = 'demo-chat';
-
-function sampleItems(): string {
-  const items = [
-    {
-      id: 'demo-000001',
-      type: 'chat.message',
-      sentAt: '2026-11-22T14:03:11.120+01:00',
-      from: { name: 'Ana Ruiz', email: 'ana@corp.example', sourceId: 'u-991' },
-      participants: [
-        { name: 'Bo Chen', email: 'bo@corp.example', sourceId: 'u-104', role: 'to' },
-        { name: 'Client Desk', email: 'desk@client.example', role: 'cc' },
-      ],
-      conversation: { id: 'room-42', title: 'FX desk' },
-      subject: 'EUR/CHF quote',
-      body: { text: 'Can you quote 5m?', html: '<p>Can you quote 5m?</p>' },
-      attachments: [{ path: 'attachments/000001/quote.txt', name: 'quote.txt', contentType: 'text/plain' }],
-      properties: { platform: 'DemoChat', deskId: 'FX-3' },
-    },
-    {
-      id: 'demo-000002',
-      type: 'chat.message',
-      sentAt: '2026-11-22T14:04:02.000+01:00',
-      from: { name: 'Bo Chen', email: 'bo@corp.example', sourceId: 'u-104' },
-      participants: [{ name: 'Ana Ruiz', email: 'ana@corp.example', sourceId: 'u-991', role: 'to' }],
-      conversation: { id: 'room-42', title: 'FX desk' },
-      body: { text: '0.9412 / 0.9418, firm for 30 seconds.' },
-    },
-    {
-      id: 'demo-000003',
-      type: 'chat.message',
-      sentAt: '2026-11-22T14:04:30.500+01:00',
-      from: { name: 'Ana Ruiz', email: 'ana@corp.example', sourceId: 'u-991' },
-      participants: [{ name: 'Bo Chen', email: 'bo@corp.example', sourceId: 'u-104', role: 'to' }],
-      conversation: { id: 'room-42', title: 'FX desk' },
-      body: { text: 'Done at 0.9418. Thanks — confirming by e-mail.' },
-    },
-  ];
-  return items.map((i) => JSON.stringify(i)).join('\n') + '\n';
-}
-
-/** A copy of a container with one entry's bytes replaced and nothing else changed: tampering after signing. */
-async function tamper(source: string, target: string, entryName: string, edit: (bytes: Buffer) => Buffer): Promise<void> {
-  const handle = await open(source, 'r');
-  try {
-    const archive = await openZip(handle, resolveZipLimits());
-    const zip = new yazl.ZipFile();
-    for (const entry of archive.entries) {
-      const bytes = await archive.readEntry(entry, 16 * 1024 * 1024);
-      zip.addBuffer(entry.name === entryName ? edit(bytes) : bytes, entry.name, { compress: entry.compressionMethod === 8, forceDosTimestamp: true });
-    }
-    zip.end();
-    await pipeline(zip.outputStream, createWriteStream(target, { flags: 'wx' }));
-  } finally {
-    await handle.close();
-  }
-}
+export const DEMO_CONNECTOR = 'demo';
 
 /**
  * How a person runs this same `xip` from `cwd`: `xip` when the first `xip` on
@@ -115,115 +55,80 @@ function xipCommand(script: string | undefined, env: NodeJS.ProcessEnv, cwd: str
 export function registerDemo(program: Command, io: Output, setExit: SetExit, env: NodeJS.ProcessEnv): void {
   program
     .command('demo')
-    .option('--dir <dir>', `where to put the demo files: a new or empty folder, or one an earlier demo made (it holds ${MARKER}); only the demo's own files are replaced`, 'demo-out')
-    .description('issue a demo signing identity, pack sample items, verify them, show a tampered copy rejected, and import them into Maildir mailboxes')
-    .action(async (flags: { dir: string }) => {
+    .option('--dir <dir>', `where to write the demo's source data (default: XIP_HOME/demo): a new or empty folder, or one an earlier demo made (it holds ${MARKER}); only the demo's own files are replaced`)
+    .description('set up and run a connector over three days of sample signed exports into Maildir mailboxes under XIP_HOME (./var), and show its log')
+    .action(async (flags: { dir?: string }) => {
       setExit(
         await runAction(io, false, async () => {
-          const root = resolve(flags.dir);
+          const home = homeFrom(env);
+          const root = resolve(flags.dir ?? join(home.root, 'demo'));
           const cwd = process.cwd();
           const show = (p: string) => shellQuote(relative(cwd, p) || '.');
-          const xip = xipCommand(process.argv[1], env, cwd);
           await prepareDemoDir(root);
+          let data: DemoSource;
           try {
-            return await demo(root, show, xip);
+            data = await writeDemoSource({ dir: root });
+            // The exports arrive now: a connector knows a file it took by name, size and modification time.
+            const now = new Date();
+            for (const f of data.files) await utimes(join(data.sourceDir, f.name), now, now);
           } finally {
             await recordDemoFiles(root);
           }
+          return demo(data, show, xipCommand(process.argv[1], env, cwd));
         }),
       );
     });
 
-  async function demo(root: string, show: (p: string) => string, xipCmd: string): Promise<number> {
-    const keys = join(root, 'keys');
-    const src = join(root, 'source');
-    const exclusive = { flag: 'wx' } as const; // the demo never replaces a file
-    await mkdir(keys);
-    await mkdir(join(src, 'items', '2026-11-22'), { recursive: true });
-    await mkdir(join(src, 'attachments', '000001'), { recursive: true });
-    const caPem = join(keys, 'ca.pem');
-
-    io.out('1. Issuing a throwaway CA and signer certificate (ECDSA P-256)…');
-    const id = issueSigningIdentity({ caName: 'xip demo CA', signerName: 'xip demo export signer', organization: 'Example Corp' });
-    await writeFile(caPem, id.caCertificatePem, exclusive);
-    await writeFile(join(keys, 'signer.pem'), id.certificatePem, exclusive);
-    await writeFile(join(keys, 'signer.key'), id.privateKeyPem, { ...exclusive, mode: 0o600 });
-    io.out(`   trust anchor ${show(caPem)}, signer ${show(join(keys, 'signer.pem'))}`);
-
-    io.out('2. Writing sample source items (3 chat messages, one attachment)…');
-    await writeFile(join(src, 'items', '2026-11-22', 'chat.ndjson'), sampleItems(), exclusive);
-    await writeFile(join(src, 'attachments', '000001', 'quote.txt'), 'EUR/CHF 5,000,000 indicative 0.9412 / 0.9418\n', exclusive);
-    await writeFile(join(src, 'xip.json'), JSON.stringify({ source: SOURCE, exportedFrom: '2026-11-22T00:00:00Z', exportedTo: '2026-11-23T00:00:00Z', items: 3 }, null, 2) + '\n', exclusive);
-
-    const xip = join(root, 'sample.xip');
-    const certificate = parseCertificates(Buffer.from(id.certificatePem), 'signer.pem')[0]!;
-    const trust = parseCertificates(Buffer.from(id.caCertificatePem), 'ca.pem');
-    const packed = await packDirectory({ dir: src, output: xip, certificate, privateKey: loadPrivateKey(Buffer.from(id.privateKeyPem), 'signer.key'), source: SOURCE });
-    io.out(`3. Packed ${packed.entries.length} data entries (${packed.package?.items ?? 0} items) into ${show(xip)}`);
-
-    const report = await verifyFile(xip, { trust });
-    io.out('4. Verified it:', `   $ ${xipCmd} verify ${show(xip)} --trust ${show(caPem)}`, `   ${reportLine(report)}`);
-
-    const tampered = join(root, 'tampered.xip');
-    await tamper(xip, tampered, 'items/2026-11-22/chat.ndjson', (b) => Buffer.from(b.toString('utf8').replace('Can you quote 5m?', 'Can you quote 50m?')));
-    let rejected: XipError | undefined;
-    try {
-      await verifyFile(tampered, { trust });
-    } catch (e) {
-      if (!(e instanceof XipError)) throw e;
-      rejected = e;
-    }
-    io.out(`5. A copy with one chat line edited after signing is rejected (exit 1):`, `   $ ${xipCmd} verify ${show(tampered)} --trust ${show(caPem)}`);
-    io.out(rejected ? `   ${rejected.code}: ${rejected.explanation}` : '   UNEXPECTED: the tampered copy verified');
-
-    const out = join(root, 'extracted');
-    const { written } = await extractFile(xip, { dest: out, trust });
-    io.out(`6. Extracted the verified container: ${written.length} files under ${show(out)}`);
-
-    // The main job: import into the organisation's mailboxes (Maildir, the embedded default).
-    const users = 'email,name,aliases,litigationHold\nana@corp.example,Ana Ruiz,a.ruiz@corp.example,true\nbo@corp.example,Bo Chen,,false\n';
-    const usersCsv = join(root, 'users.csv');
-    await writeFile(usersCsv, users, exclusive);
-    const directory = loadDirectory(users, 'users.csv');
-    const mail = join(root, 'mail');
-    const state = join(root, 'xip-state.db');
-    const importOnce = async (): Promise<RunLogJson> => {
-      const target = createMaildirTarget({ root: mail });
-      const ledger = await openSqliteLedger(state);
-      try {
-        return await runImport({
-          source: fileSource([xip]),
-          verify: { trust },
-          mapping: mappingOptions({ directory }),
-          folder: 'Inbox/XIP',
-          target,
-          ledger,
-          connectorName: 'demo',
-          command: 'xip demo',
-        });
-      } finally {
-        await target.close();
-        await ledger.close();
+  async function demo(data: DemoSource, show: (p: string) => string, xip: string): Promise<number> {
+    return withInstallation(env, async (state) => {
+      const mail = join(state.home.root, 'mail');
+      const days = [...new Set(data.files.map((f) => f.day))].sort();
+      io.out(
+        `1. Wrote a throwaway signing PKI and ${data.files.length} signed exports over ${days.length} days (${days[0]} to ${days.at(-1)}) into ${show(data.sourceDir)},`,
+        `   one of them tampered with after signing, and a directory of users ${show(data.directoryCsv)}.`,
+      );
+      const flags: ConnectorFlags = { source: data.sourceDir, trust: [data.trustPem], directory: data.directoryCsv, mapping: data.mappingCsv, to: `maildir:${mail}`, settleSeconds: '1' };
+      const existing = await state.store.getConnector(DEMO_CONNECTOR);
+      if (existing) {
+        const { config } = await loadConnector(state.store, state.box, DEMO_CONNECTOR);
+        await state.store.updateConnector(DEMO_CONNECTOR, sealConfig(await editedConfig(state.home, config, flags, {}), state.box));
+        if (existing.paused) await state.store.setPaused(DEMO_CONNECTOR, false);
+        io.out(`2. The connector "${DEMO_CONNECTOR}" exists from an earlier demo: its trust anchor is now this demo's new CA.`);
+      } else {
+        await state.store.addConnector(DEMO_CONNECTOR, sealConfig(await configFromFlags(state.home, DEMO_CONNECTOR, flags, {}), state.box));
+        io.out(
+          `2. Set up the connector "${DEMO_CONNECTOR}" (state in ${show(state.home.root)}), as this command does:`,
+          `   xip connector add ${DEMO_CONNECTOR} --source ${show(data.sourceDir)} --trust ${show(data.trustPem)} --directory ${show(data.directoryCsv)} --mapping ${show(data.mappingCsv)} --to maildir:${show(mail)}`,
+        );
       }
-    };
-    const first = await importOnce();
-    io.out('7. Imported it into the mailboxes of its participants:', `   $ ${xipCmd} import ${show(xip)} --trust ${show(caPem)} --directory ${show(usersCsv)} --to maildir:${show(mail)} --state ${show(state)}`);
-    io.out(...formatRunLog(first).split('\n').map((l) => `   ${l}`));
-    const again = await importOnce();
-    io.out(`8. The same container again: ${again.imported} imported, ${again.skippedDuplicates} skipped as duplicates (exactly once; the command of step 7 does the same).`);
-    const plain = (p: string) => relative(process.cwd(), p) || '.';
-    io.out(`   Each mailbox's copies are in ${plain(join(mail, '<address>', '.INBOX.XIP', 'cur'))} (Dovecot: mail_location = maildir:${plain(mail)}/%u).`);
-    // Commands pasted from here write nothing into the demo's folder, so that
-    // the next demo finds only its own files there.
-    io.out(
-      '',
-      'Try it yourself:',
-      `  $ ${xipCmd} inspect ${show(xip)}`,
-      `  $ ${xipCmd} verify ${show(xip)} --trust ${show(caPem)} --json`,
-      '  and with standard tools (docs/xip-format.md), unzipped into a new temporary folder:',
-      `  $ x=$(mktemp -d) && unzip -q -d "$x" ${show(xip)} && openssl cms -verify -binary -inform DER -purpose any -in "$x/META-INF/signature.p7s" -content "$x/META-INF/ASiCManifest.xml" -CAfile ${show(caPem)} -out /dev/null`,
-    );
-    const worked = rejected?.code === 'DIGEST_MISMATCH' && first.imported > 0 && first.failed === 0 && again.imported === 0;
-    return worked ? EXIT_OK : EXIT_REJECTED;
+      const log = await runNamedConnector(state, { name: DEMO_CONNECTOR, trigger: 'manual', settleMs: 200 });
+      const [run] = await state.store.listRuns(DEMO_CONNECTOR, 1);
+      const failures = await state.ledger.getFailures(log.runId!);
+      io.out(`3. Ran it once (the schedule runs it every day at 02:00 under xip serve):`, `   $ ${xip} connector run ${DEMO_CONNECTOR}`);
+      const runLog = { runId: log.runId!, connector: DEMO_CONNECTOR, trigger: 'manual', startedAt: run!.startedAt, completedAt: run!.finishedAt, ok: run!.ok, code: run!.code, log };
+      io.out(...formatConnectorLog(runLog, failures).map((l) => `   ${l}`));
+      const tampered = data.files.find((f) => f.tampered)!;
+      const s = summarize(log);
+      const repeat = s.skippedDuplicates > 0 && s.imported === 0;
+      io.out(
+        '',
+        repeat
+          ? `4. This demo ran before: the new export of the same items was delivered already, so every copy was skipped as a duplicate (exactly once).`
+          : `4. The archived messages: ${s.imported} copies in the mailboxes of the participants, in ${show(join(mail, '<address>', '.INBOX.XIP', 'cur'))}.`,
+        `   Look at them with any mail client that reads Maildir, or Dovecot (mail_location = maildir:${relative(process.cwd(), mail) || '.'}/%u).`,
+        `   The tampered export was kept as evidence and rejected with its code (exit 1 here):`,
+        `   $ ${xip} verify ${show(join(data.sourceDir, tampered.name))} --trust ${show(data.trustPem)}`,
+        '',
+        'More to try:',
+        `  $ ${xip} connector runs ${DEMO_CONNECTOR}`,
+        `  $ ${xip} connector log ${DEMO_CONNECTOR} --csv`,
+        `  $ ${xip} evidence list`,
+        `  $ ${xip} connector show ${DEMO_CONNECTOR}`,
+        `  Run the demo again: a fresh export of the same items, every copy skipped as a duplicate.`,
+      );
+      const rejected = log.containers.find((c) => c.file === tampered.name);
+      const worked = rejected?.code === data.expected.tamperedCode && s.itemsAvailableFromSource === data.expected.itemsFromSource && s.failed === 0 && (s.imported === data.expected.copies || repeat);
+      return worked ? EXIT_OK : EXIT_REJECTED;
+    });
   }
 }

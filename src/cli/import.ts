@@ -33,13 +33,13 @@ interface ImportFlags extends TrustFlags {
   json?: boolean;
 }
 
-/** Environment variable for crash tests only: `after-item:N`, `after-pending:N` or `after-deliver:N`. */
+/** Environment variable for crash tests only: `after-item:N`, `after-pending:N`, `after-deliver:N` or (connector runs) `after-fetch:N`. */
 export const CRASH_ENV = 'XIP_TEST_CRASH';
 
-function crashPoint(value: string | undefined): CrashPoint | undefined {
+export function crashPoint(value: string | undefined): CrashPoint | undefined {
   if (!value) return undefined;
-  const m = /^(after-item|after-pending|after-deliver):(\d+)$/.exec(value);
-  if (!m) throw new XipError('USAGE', `${CRASH_ENV}="${value}": expected after-item:N, after-pending:N or after-deliver:N`);
+  const m = /^(after-item|after-pending|after-deliver|after-fetch):(\d+)$/.exec(value);
+  if (!m) throw new XipError('USAGE', `${CRASH_ENV}="${value}": expected after-item:N, after-pending:N, after-deliver:N or after-fetch:N`);
   return { at: m[1] as CrashPoint['at'], n: Number(m[2]) };
 }
 

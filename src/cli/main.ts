@@ -16,6 +16,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   convert: async () => (await import('./convert.js')).registerConvert,
   import: async () => (await import('./import.js')).registerImport,
   demo: async () => (await import('./demo.js')).registerDemo,
+  connector: async () => (await import('./connector.js')).registerConnector,
+  evidence: async () => (await import('./evidence.js')).registerEvidence,
+  serve: async () => (await import('./serve.js')).registerServe,
 };
 
 export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {

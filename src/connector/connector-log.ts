@@ -86,7 +86,7 @@ function failureWhat(f: FailureLine): string {
 
 /** The log of one run for a terminal: status, the figures, containers, failures (all of them, as given), unmapped users. */
 export function formatConnectorLog(run: ConnectorRunLog, failures: readonly FailureLine[]): string[] {
-  const status = run.completedAt === null ? 'not finished (running, or stopped by a crash: the next run resumes it)' : run.ok ? 'succeeded' : `failed${run.code ? ` (${run.code})` : ''}`;
+  const status = run.completedAt === null ? 'not finished (running, or stopped by a crash: the next run resumes it)' : run.ok ? 'succeeded' : run.code ? `failed (${run.code})` : 'completed with errors (a file rejected, or copies failed)';
   const lines = [
     `Run ${run.runId} of ${run.connector}${run.trigger ? ` (${run.trigger})` : ''}`,
     `Started      ${run.startedAt.toISOString()}`,
@@ -135,7 +135,7 @@ export function connectorLogCsv(runs: readonly { run: ConnectorRunLog; failures:
   const add = (row: CsvRow) => rows.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
   for (const { run, failures } of runs) {
     const base = { runId: run.runId, completedAt: run.completedAt?.toISOString() ?? '' };
-    add({ ...base, record: 'status', name: run.completedAt === null ? 'not finished' : run.ok ? 'succeeded' : 'failed', code: run.code, reason: run.log ? undefined : run.completedAt ? 'log pruned' : undefined });
+    add({ ...base, record: 'status', name: run.completedAt === null ? 'not finished' : run.ok ? 'succeeded' : run.code ? 'failed' : 'completed with errors', code: run.code, reason: run.log ? undefined : run.completedAt ? 'log pruned' : undefined });
     if (!run.log) continue;
     const quiet = nothingIngested(run);
     if (quiet) add({ ...base, record: 'note', reason: quiet });

@@ -11,7 +11,7 @@ import type { WindowCopy } from './window.js';
 
 /** Test-only crash injection: the process kills itself at a named point (see docs/operations.md). */
 export interface CrashPoint {
-  readonly at: 'after-item' | 'after-pending' | 'after-deliver';
+  readonly at: 'after-item' | 'after-pending' | 'after-deliver' | 'after-fetch';
   /** The count of items read, or of batches claimed, at which to crash. */
   readonly n: number;
 }

@@ -71,7 +71,7 @@ export async function runConnector(options: ConnectorRunOptions): Promise<RunLog
     verdicts.apply(e);
     options.onEvent?.(e);
   };
-  const state: { runId: number | undefined } = { runId: undefined };
+  const state: { runId: number | undefined; fetched: number } = { runId: undefined, fetched: 0 };
   try {
     const log = await runImport({
       ...options,
@@ -94,7 +94,7 @@ export async function runConnector(options: ConnectorRunOptions): Promise<RunLog
 }
 
 /** The ContainerSource the import run reads: retries from the evidence store, then new files from the source. */
-function connectorContainers(options: ConnectorRunOptions, emit: (e: ConnectorEvent) => void, state: { runId: number | undefined }): ContainerSource {
+function connectorContainers(options: ConnectorRunOptions, emit: (e: ConnectorEvent) => void, state: { runId: number | undefined; fetched: number }): ContainerSource {
   return {
     async *list() {
       const offered = new Set<string>();
@@ -144,7 +144,7 @@ async function takeFile(
   file: SourceFile,
   offered: Set<string>,
   emit: (e: ConnectorEvent) => void,
-  state: { runId: number | undefined },
+  state: { runId: number | undefined; fetched: number },
 ): Promise<ContainerRef | undefined> {
   const known = await options.store.sourceFile(options.name, file);
   let sha256 = known?.sha256 ?? null;
@@ -158,6 +158,8 @@ async function takeFile(
     }
     sha256 = stored.sha256;
     emit({ kind: 'fetched', file: file.name, sha256, size: stored.size, created: stored.created });
+    // A crash here leaves a stored file not yet recorded as taken: the next run fetches it again, and the store keeps one copy.
+    if (options.crash?.at === 'after-fetch' && options.crash.n === ++state.fetched) process.kill(process.pid, 'SIGKILL');
     await options.store.recordSourceFile(options.name, file, sha256, state.runId ?? 0);
   }
   const row = await options.store.recordEvidence({ sha256, size: file.size, connector: options.name, name: file.name });
