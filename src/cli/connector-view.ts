@@ -3,7 +3,9 @@
 // formula-safe: connector/connector-log.ts), with every failure of the run
 // from the ledger, not only the capped list kept in the run's JSON.
 import type { Command } from 'commander';
+import { hostname } from 'node:os';
 import { Cron } from 'croner';
+import { processIsAlive } from '../connector/lease.js';
 import { redacted, type ConnectorConfig } from '../connector/config.js';
 import { connectorLogCsv, formatConnectorLog, summarize, type ConnectorRunLog } from '../connector/connector-log.js';
 import type { RunLogJson } from '../connector/run-log.js';
@@ -32,8 +34,12 @@ function sourceText(config: ConnectorConfig): string {
   return s.url;
 }
 
+/** A run not finished is running while its lease holds and, on this host, its process lives; else it was interrupted. */
 export function runStatus(run: ConnectorRun, now = new Date()): string {
-  if (run.finishedAt === null) return run.leaseUntil && run.leaseUntil > now ? 'running' : 'interrupted';
+  if (run.finishedAt === null) {
+    const live = run.leaseUntil !== null && run.leaseUntil > now && (run.host !== hostname() || (run.pid !== null && processIsAlive(run.pid)));
+    return live ? 'running' : 'interrupted';
+  }
   return run.ok ? 'succeeded' : run.code ? `failed (${run.code})` : 'completed with errors';
 }
 
