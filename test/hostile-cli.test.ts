@@ -130,7 +130,7 @@ describe('fault 2: xip demo --dir never removes a file it did not make', () => {
     mkdirSync(join(cwd, 'src'), { recursive: true });
     writeFileSync(join(cwd, 'notes.txt'), 'mine');
     writeFileSync(join(cwd, 'src', 'main.c'), 'int main;');
-    const r = await runXip(['demo', '--dir', '.'], { cwd });
+    const r = await runXip(['demo', '--dir', '.'], { cwd, env: { XIP_HOME: join(dir, 'home-dot') } });
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /^DEMO_DIR_IN_USE: .*is not empty and was not made by xip demo/);
     assert.equal(readFileSync(join(cwd, 'notes.txt'), 'utf8'), 'mine');
@@ -140,7 +140,7 @@ describe('fault 2: xip demo --dir never removes a file it did not make', () => {
   it('--dir naming a file is refused, and the file stays', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'mine');
-    const r = await runXip(['demo', '--dir', file]);
+    const r = await runXip(['demo', '--dir', file], { env: { XIP_HOME: join(dir, 'home-file') } });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^DEMO_DIR_IN_USE: .*is not a folder/);
     assert.equal(readFileSync(file, 'utf8'), 'mine');
@@ -148,18 +148,19 @@ describe('fault 2: xip demo --dir never removes a file it did not make', () => {
 
   it("runs again in its own folder, but a file put there since (new, or in place of the demo's own) stays and is named", async () => {
     const out = join(dir, 'demo-again');
-    assert.equal((await runXip(['demo', '--dir', out])).code, 0);
-    const again = await runXip(['demo', '--dir', out]);
+    const env = { XIP_HOME: join(dir, 'home-again') };
+    assert.equal((await runXip(['demo', '--dir', out], { env })).code, 0);
+    const again = await runXip(['demo', '--dir', out], { env });
     assert.equal(again.code, 0, again.stdout + again.stderr);
-    writeFileSync(join(out, 'mail', 'mine.txt'), 'mine');
-    rmSync(join(out, 'users.csv'));
-    writeFileSync(join(out, 'users.csv'), 'my own directory');
-    const r = await runXip(['demo', '--dir', out]);
+    writeFileSync(join(out, 'source', 'mine.txt'), 'mine');
+    rmSync(join(out, 'directory.csv'));
+    writeFileSync(join(out, 'directory.csv'), 'my own directory');
+    const r = await runXip(['demo', '--dir', out], { env });
     assert.equal(r.code, 2, r.stdout + r.stderr);
-    assert.match(r.stderr, /^DEMO_DIR_IN_USE: .*holds files the demo did not make: (mail\/mine\.txt, users\.csv|users\.csv, mail\/mine\.txt)/);
-    assert.equal(readFileSync(join(out, 'mail', 'mine.txt'), 'utf8'), 'mine');
-    assert.equal(readFileSync(join(out, 'users.csv'), 'utf8'), 'my own directory');
-    assert.equal(existsSync(join(out, 'sample.xip')), false, "the demo's own files were removed");
+    assert.match(r.stderr, /^DEMO_DIR_IN_USE: .*holds files the demo did not make: (source\/mine\.txt, directory\.csv|directory\.csv, source\/mine\.txt)/);
+    assert.equal(readFileSync(join(out, 'source', 'mine.txt'), 'utf8'), 'mine');
+    assert.equal(readFileSync(join(out, 'directory.csv'), 'utf8'), 'my own directory');
+    assert.equal(existsSync(join(out, 'mapping.csv')), false, "the demo's own files were removed");
   });
 
   it('a marker that lists files the demo did not make removes none of them', async () => {
@@ -167,7 +168,7 @@ describe('fault 2: xip demo --dir never removes a file it did not make', () => {
     mkdirSync(out);
     writeFileSync(join(out, 'precious.txt'), 'mine');
     writeFileSync(join(out, '.xip-demo.json'), JSON.stringify({ madeBy: 'xip demo', files: [{ path: 'precious.txt', id: '0:0' }, { path: '../outside', id: '0:0' }], dirs: ['..', '.'] }));
-    const r = await runXip(['demo', '--dir', out]);
+    const r = await runXip(['demo', '--dir', out], { env: { XIP_HOME: join(dir, 'home-forged') } });
     assert.equal(r.code, 2);
     assert.equal(readFileSync(join(out, 'precious.txt'), 'utf8'), 'mine');
   });
@@ -177,21 +178,23 @@ describe('the demo prints commands that work when pasted', () => {
   it('every "$ " line runs in a shell from where the demo ran: exit 0, the tampered copy 1; the demo then runs again', async () => {
     const cwd = join(dir, 'paste here');
     mkdirSync(cwd);
-    const demo = await runXip(['demo', '--dir', 'demo out'], { cwd });
+    const env = { XIP_HOME: join(cwd, 'home of demo') };
+    const demo = await runXip(['demo', '--dir', 'demo out'], { cwd, env });
     assert.equal(demo.code, 0, demo.stdout + demo.stderr);
     const commands = demo.stdout.split('\n').flatMap((l) => /^\s*\$ (.+)$/.exec(l)?.[1] ?? []);
-    assert.ok(commands.some((c) => / import .* --trust /.test(c)), demo.stdout);
+    assert.ok(commands.some((c) => / connector run demo$/.test(c)), demo.stdout);
+    assert.ok(commands.some((c) => / verify .*demosocial-.* --trust /.test(c)), demo.stdout);
     assert.ok(commands.length >= 6, demo.stdout);
     const sh = promisify(execFile);
     for (const command of commands) {
-      const expected = command.includes('tampered.xip') ? 1 : 0;
-      const code = await sh('sh', ['-c', command], { cwd, env: { ...process.env, TMPDIR: dir } }).then(
+      const expected = / verify /.test(command) ? 1 : 0; // the tampered export
+      const code = await sh('sh', ['-c', command], { cwd, env: { ...process.env, ...env, TMPDIR: dir } }).then(
         () => 0,
         (e: { code?: number }) => e.code ?? -1,
       );
       assert.equal(code, expected, command);
     }
-    const again = await runXip(['demo', '--dir', 'demo out'], { cwd });
+    const again = await runXip(['demo', '--dir', 'demo out'], { cwd, env });
     assert.equal(again.code, 0, again.stdout + again.stderr);
   });
 });
@@ -289,17 +292,18 @@ describe('fault 9: xip pack -o replaces nothing but a regular file, and that onl
 describe('fault 10: the CLI names a system error once and shortens long paths in its messages', () => {
   it('a 64 KB path: "lstat <start>…<end> (N characters): ENAMETOOLONG (name too long)", not the code twice and the whole path', async () => {
     const long = join(dir, 'a/'.repeat(32_000));
+    const env = { XIP_HOME: join(dir, 'home-long') };
     for (const args of [['demo', '--dir', long], ['verify', join(dir, 'x.xip'), '--trust', long]]) {
-      const r = await runXip(args);
+      const r = await runXip(args, { env });
       assert.equal(r.code, 2, r.stdout + r.stderr);
       assert.equal(r.stderr.split('\n').length, 2, 'one line');
       assert.ok(r.stderr.length < 600, `${r.stderr.length} characters: ${r.stderr.slice(0, 300)}`);
       assert.equal(r.stderr.match(/ENAMETOOLONG/g)?.length, 1, r.stderr);
       assert.match(r.stderr, /\/a\/a\/?…\/?a\/a[^ ]* \(\d+ characters\)/);
-      const j = await runXip([...args, ...(args[0] === 'verify' ? ['--json'] : [])]);
+      const j = await runXip([...args, ...(args[0] === 'verify' ? ['--json'] : [])], { env });
       if (args[0] === 'verify') assert.equal(JSON.parse(j.stdout).code, 'IO_ERROR');
     }
-    const demo = await runXip(['demo', '--dir', long]);
+    const demo = await runXip(['demo', '--dir', long], { env });
     assert.match(demo.stderr, /^IO_ERROR: .*\(lstat .*: ENAMETOOLONG \(name too long\)\)$/m);
   });
 

@@ -148,15 +148,19 @@ describe('xip extract', () => {
 });
 
 describe('xip demo', () => {
-  it('packs, verifies, rejects the tampered copy and imports exactly once (exit 0)', async () => {
-    const out = join(dir, 'demo');
-    const r = await runXip(['demo', '--dir', out]);
+  it('sets up and runs a connector over three days of sample exports: messages under XIP_HOME, the tampered file rejected with its code; again, every copy a duplicate', async () => {
+    const home = join(dir, 'demo-home');
+    const r = await runXip(['demo'], { env: { XIP_HOME: home } });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /OK: signed by CN=xip demo export signer/);
-    assert.match(r.stdout, /DIGEST_MISMATCH: /);
-    assert.match(r.stdout, /imported {19}6/);
-    assert.match(r.stdout, /The same container again: 0 imported, 6 skipped as duplicates/);
-    assert.equal(readdirSync(join(out, 'mail', 'ana@corp.example', '.INBOX.XIP', 'cur')).length, 3);
+    assert.match(r.stdout, /rejected demosocial-\d{4}-\d{2}-\d{2}\.xip sha256:[0-9a-f]{64}: DIGEST_MISMATCH/);
+    assert.match(r.stdout, /Items available from source\s+23\n\s*Items available for import\s+47\n\s*Imported\s+47\n/);
+    assert.match(r.stdout, /unmapped user gus\.lind@corp\.example/);
+    assert.ok(readdirSync(join(home, 'mail', 'ana.ruiz@corp.example', '.INBOX.XIP', 'cur')).length > 0);
+    assert.ok(existsSync(join(home, 'xip.db')));
+    const again = await runXip(['demo'], { env: { XIP_HOME: home } });
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /Imported\s+0\n\s*Partially imported\s+0\n\s*Skipped as duplicates\s+47\n/);
+    assert.match(again.stdout, /every copy was skipped as a duplicate/);
   });
 });
 
