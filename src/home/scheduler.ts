@@ -79,7 +79,7 @@ export class Scheduler {
     }
     for (const [name, schedule] of wanted) {
       if (this.#jobs.has(name)) continue;
-      const cron = new Cron(schedule, { name: `xip:${name}` }, () => this.#fire(name, 'schedule'));
+      const cron = new Cron(schedule, () => this.#fire(name, 'schedule'));
       this.#jobs.set(name, { schedule, cron });
       this.#logger.info({ event: 'scheduled', connector: name, schedule, nextRun: cron.nextRun()?.toISOString() ?? null }, 'connector scheduled');
     }
