@@ -123,7 +123,7 @@ async function setup(): Promise<CyrusInstall> {
       'export DEBIAN_FRONTEND=noninteractive',
       `if [ ! -x ${CYRUS_MASTER} ] || [ ! -x ${SASLPASSWD2} ]; then`,
       '  apt-get update -o DPkg::Lock::Timeout=300',
-      '  apt-get install -y -o DPkg::Lock::Timeout=300 cyrus-common sasl2-bin',
+      '  apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 cyrus-common sasl2-bin',
       'fi',
     ].join('\n');
     await run('flock', [SETUP_LOCK, 'sh', '-c', script], 'installing cyrus-common and sasl2-bin');

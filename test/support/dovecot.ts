@@ -27,6 +27,8 @@ import { promisify } from 'node:util';
 const execFileP = promisify(execFile);
 
 export const DOVECOT_BIN = '/usr/sbin/dovecot';
+/** dovecot-imapd's own binary: dovecot-core alone (left when another imap-server package replaced dovecot-imapd) has no IMAP. */
+const DOVECOT_IMAP = '/usr/lib/dovecot/imap';
 export const DOVEADM_BIN = '/usr/bin/doveadm';
 /** The system user Dovecot runs as when the harness is started as root. */
 export const DOVECOT_RUN_USER = 'xip-dovecot';
@@ -134,10 +136,10 @@ async function setup(): Promise<RunUser> {
     const name = (await execFileP('id', ['-un'])).stdout.trim();
     return { name, uid: process.getuid!(), gid: process.getgid!() };
   }
-  if (!existsSync(DOVECOT_BIN) || !(await userExists(DOVECOT_RUN_USER))) {
+  if (!existsSync(DOVECOT_BIN) || !existsSync(DOVECOT_IMAP) || !(await userExists(DOVECOT_RUN_USER))) {
     const script = [
       'set -e',
-      `if [ ! -x ${DOVECOT_BIN} ]; then`,
+      `if [ ! -x ${DOVECOT_BIN} ] || [ ! -x ${DOVECOT_IMAP} ]; then`,
       '  export DEBIAN_FRONTEND=noninteractive',
       '  apt-get update -o DPkg::Lock::Timeout=300',
       '  apt-get install -y -o DPkg::Lock::Timeout=300 dovecot-imapd',
@@ -150,7 +152,7 @@ async function setup(): Promise<RunUser> {
       const err = e as Error & { stdout?: string; stderr?: string };
       throw new Error(`installing dovecot-imapd failed: ${err.message}\n${err.stderr ?? ''}`, { cause: e });
     }
-    if (!existsSync(DOVECOT_BIN)) throw new Error(`apt-get reported success but ${DOVECOT_BIN} is still missing`);
+    if (!existsSync(DOVECOT_BIN) || !existsSync(DOVECOT_IMAP)) throw new Error(`apt-get reported success but ${DOVECOT_BIN} or ${DOVECOT_IMAP} is still missing`);
   }
   const uid = Number((await execFileP('id', ['-u', DOVECOT_RUN_USER])).stdout.trim());
   const gid = Number((await execFileP('id', ['-g', DOVECOT_RUN_USER])).stdout.trim());
