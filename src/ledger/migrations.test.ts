@@ -23,14 +23,20 @@ describe('ledger migrations', () => {
     await ledger.close();
     assert.deepEqual(schema(), [
       { type: 'index', name: 'deliveries_by_folder_state' },
+      { type: 'index', name: 'evidence_open' },
       { type: 'index', name: 'items_by_container' },
+      { type: 'index', name: 'runs_by_connector' },
       { type: 'index', name: 'runs_unfinished' },
+      { type: 'table', name: 'connector_leases' },
+      { type: 'table', name: 'connectors' },
       { type: 'table', name: 'containers' },
       { type: 'table', name: 'deliveries' },
+      { type: 'table', name: 'evidence' },
       { type: 'table', name: 'folders' },
       { type: 'table', name: 'items' },
       { type: 'table', name: 'run_failures' },
       { type: 'table', name: 'runs' },
+      { type: 'table', name: 'source_files' },
     ]);
     assert.deepEqual(applied(), Object.keys(LEDGER_MIGRATIONS));
     assert.equal(applied().at(-1), LATEST_MIGRATION);
