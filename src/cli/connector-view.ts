@@ -78,6 +78,12 @@ async function allFailures(ledger: Ledger, run: ConnectorRun) {
 }
 
 export function registerConnectorViews(connector: Command, io: Output, act: Act, env: NodeJS.ProcessEnv): void {
+  registerListAndShow(connector, io, act, env);
+  registerRunsAndLog(connector, io, act, env);
+}
+
+/** list and show: the connectors. */
+function registerListAndShow(connector: Command, io: Output, act: Act, env: NodeJS.ProcessEnv): void {
   connector
     .command('list')
     .option('--json', 'print one JSON object')
@@ -119,7 +125,10 @@ export function registerConnectorViews(connector: Command, io: Output, act: Act,
         }),
       ),
     );
+}
 
+/** runs and log: what each run did. */
+function registerRunsAndLog(connector: Command, io: Output, act: Act, env: NodeJS.ProcessEnv): void {
   connector
     .command('runs')
     .argument('<name>')

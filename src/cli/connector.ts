@@ -64,10 +64,19 @@ async function runOne(io: Output, env: NodeJS.ProcessEnv, name: string, json: bo
   });
 }
 
+type Act = (json: boolean | undefined, body: () => Promise<number>) => Promise<void>;
+
 export function registerConnector(program: Command, io: Output, setExit: SetExit, env: NodeJS.ProcessEnv): void {
   const connector = program.command('connector').description('connectors set up once that run every day from a source into mailboxes');
-  const act = (json: boolean | undefined, body: () => Promise<number>) => runAction(io, json, body).then(setExit);
+  const act: Act = (json, body) => runAction(io, json, body).then(setExit);
+  registerSetup(connector, io, act, env);
+  registerStateVerbs(connector, io, act, env);
+  registerRunAndPrune(connector, io, act, env);
+  registerConnectorViews(connector, io, act, env);
+}
 
+/** add and edit: the configuration. */
+function registerSetup(connector: Command, io: Output, act: Act, env: NodeJS.ProcessEnv): void {
   configOptions(connector.command('add').argument('<name>', 'a unique name').description('set up a connector (checked now, secrets stored encrypted)'), true).action((name: string, flags: ConnectorFlags) =>
     act(flags.json, () =>
       withInstallation(env, async (state) => {
@@ -96,7 +105,10 @@ export function registerConnector(program: Command, io: Output, setExit: SetExit
         }),
       ),
     );
+}
 
+/** pause, resume and remove. */
+function registerStateVerbs(connector: Command, io: Output, act: Act, env: NodeJS.ProcessEnv): void {
   for (const [verb, paused, text] of [
     ['pause', true, 'stop its scheduled runs until resumed'],
     ['resume', false, 'let it run on its schedule again'],
@@ -131,7 +143,10 @@ export function registerConnector(program: Command, io: Output, setExit: SetExit
         }),
       ),
     );
+}
 
+/** run now, and prune old logs. */
+function registerRunAndPrune(connector: Command, io: Output, act: Act, env: NodeJS.ProcessEnv): void {
   connector
     .command('run')
     .argument('<name>')
@@ -155,6 +170,4 @@ export function registerConnector(program: Command, io: Output, setExit: SetExit
         }),
       ),
     );
-
-  registerConnectorViews(connector, io, act, env);
 }
