@@ -101,6 +101,9 @@ export async function superviseTarget(opts: SuperviseOptions): Promise<Supervise
     let outcome: string | undefined;
     let settled = false;
     let lastProgress = Date.now();
+    // terminate() takes effect asynchronously: on a loaded machine the watchdog ticks again while the stuck
+    // execution still runs, and must not report the same hang twice.
+    let terminating = false;
     const add = (f: Omit<Finding, 'file' | 'target'>) => findings.push(saveFinding(opts.findingsDir, opts.target, f, opts.seed));
 
     const finish = (): void => {
@@ -113,7 +116,8 @@ export async function superviseTarget(opts: SuperviseOptions): Promise<Supervise
 
     const watchdog = setInterval(() => {
       const running = state.runningFor();
-      if (running > opts.hangMs * 2 && !settled) {
+      if (running > opts.hangMs * 2 && !settled && !terminating) {
+        terminating = true;
         // The worker is stuck (a synchronous loop cannot be interrupted from inside): name the input and stop it.
         add({ stage: 'hang', name: 'hang', input: state.currentInput(), message: `one execution still running after ${running} ms, the budget is ${opts.hangMs} ms`, stack: '(the worker was terminated while running this input)' });
         void worker.terminate();

@@ -218,6 +218,16 @@ describe('IMAP target: the mailbox is refused at the login after a lost connecti
         ['unknown TARGET_UNAVAILABLE', 'unknown TARGET_UNAVAILABLE', 'failed MAILBOX_NOT_FOUND', 'failed MAILBOX_NOT_FOUND', 'failed MAILBOX_NOT_FOUND', 'failed MAILBOX_NOT_FOUND'],
       );
       await writeFile(usersFile, users);
+      // cy is back in the userdb; as above, Dovecot notices within a second: wait (bounded) until cy can log in again.
+      for (let attempt = 0; ; attempt++) {
+        const back = await openAs(dovecot, 'cy@corp.example').then(
+          (c) => c.logout().then(() => true),
+          () => false,
+        );
+        if (back) break;
+        assert.ok(attempt < 30, 'Dovecot noticed that cy is back in its passwd-file');
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const stored = await readFolder(dovecot, 'cy@corp.example', 'INBOX.Gone');
       assert.deepEqual(stored.map((m) => m.messageId), messages.slice(0, 2).map((m) => m.messageId), 'the unknown ones are stored, the failed ones not');
     } finally {
