@@ -155,7 +155,7 @@ describe('xip demo', () => {
     assert.match(r.stdout, /rejected demosocial-\d{4}-\d{2}-\d{2}\.xip sha256:[0-9a-f]{64}: DIGEST_MISMATCH/);
     assert.match(r.stdout, /Items available from source\s+23\n\s*Items available for import\s+47\n\s*Imported\s+47\n/);
     assert.match(r.stdout, /unmapped user gus\.lind@corp\.example/);
-    assert.ok(readdirSync(join(home, 'mail', 'ana.ruiz@corp.example', '.INBOX.XIP', 'cur')).length > 0);
+    assert.equal(readdirSync(join(home, 'mail', 'ana.ruiz@corp.example', '.INBOX.XIP', 'cur')).length, 13);
     assert.ok(existsSync(join(home, 'xip.db')));
     const again = await runXip(['demo'], { env: { XIP_HOME: home } });
     assert.equal(again.code, 0, again.stdout + again.stderr);

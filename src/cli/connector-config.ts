@@ -5,7 +5,6 @@
 // Beyond the schema, everything a run would trip on is tried here: the
 // certificates and CRLs parse, the directory and mapping load, the schedule
 // is a cron expression, the source and target addresses parse.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
 import { checkConfig, CONFIG_VERSION, type ConnectorConfig, type ConnectorConfigInput, type SourceConfig } from '../connector/config.js';
@@ -13,7 +12,7 @@ import { IMAP_PASSWORD_ENV } from '../delivery/index.js';
 import { XipError } from '../errors.js';
 import { storedPath, type Home } from '../home/home.js';
 import { staticInputs } from '../home/wiring.js';
-import { shortPath } from './paths.js';
+import { readText } from './options.js';
 
 export const SFTP_PASSWORD_ENV = 'XIP_SFTP_PASSWORD';
 export const SFTP_PASSPHRASE_ENV = 'XIP_SFTP_KEY_PASSPHRASE';
@@ -37,13 +36,9 @@ export interface ConnectorFlags {
   json?: boolean;
 }
 
-async function readText(path: string, what: string): Promise<{ file: string; text: string }> {
-  try {
-    return { file: path, text: await readFile(path, 'utf8') };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new XipError('IO_ERROR', `cannot read the ${what} ${shortPath(path)}: ${err.code ?? err.message}`, { cause: e });
-  }
+/** A file copied into the configuration: its name as given, and its text. */
+async function readCopy(path: string, what: string): Promise<{ file: string; text: string }> {
+  return { file: path, text: await readText(path, what) };
 }
 
 /** `--source`: a folder path, sftp://USER@HOST[:PORT]/PATH, or an Azure Blob container URL; secrets from the environment. */
@@ -59,7 +54,7 @@ export async function sourceFromFlags(home: Home, spec: string, flags: Connector
     if (!url.username) throw new XipError('CONFIG_INVALID', '--source sftp://USER@HOST/PATH: the user is missing');
     if (!flags.hostKey) throw new XipError('CONFIG_INVALID', '--host-key SHA256:… is required for SFTP: the server key fingerprint as `ssh-keygen -lf` prints it (ask the server administrator)');
     const password = env[SFTP_PASSWORD_ENV];
-    const privateKey = flags.sftpKey ? (await readText(flags.sftpKey, 'SFTP private key')).text : undefined;
+    const privateKey = flags.sftpKey ? await readText(flags.sftpKey, 'SFTP private key') : undefined;
     const passphrase = env[SFTP_PASSPHRASE_ENV];
     return {
       kind: 'sftp',
@@ -112,10 +107,10 @@ export async function configFromFlags(home: Home, name: string, flags: Connector
     version: CONFIG_VERSION,
     name,
     source: await sourceFromFlags(home, flags.source, flags, env),
-    trust: await Promise.all((flags.trust ?? []).map((p) => readText(p, 'trust file'))),
-    crls: await Promise.all((flags.crl ?? []).map((p) => readText(p, 'CRL file'))),
-    directory: await readText(flags.directory, 'directory'),
-    ...(flags.mapping ? { mapping: await readText(flags.mapping, 'mapping') } : {}),
+    trust: await Promise.all((flags.trust ?? []).map((p) => readCopy(p, 'trust file'))),
+    crls: await Promise.all((flags.crl ?? []).map((p) => readCopy(p, 'CRL file'))),
+    directory: await readCopy(flags.directory, 'directory'),
+    ...(flags.mapping ? { mapping: await readCopy(flags.mapping, 'mapping') } : {}),
     target: targetFromFlags(home, flags.to, env),
     ...(flags.folder !== undefined ? { folder: flags.folder } : {}),
     ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
@@ -137,11 +132,11 @@ export async function editedConfig(home: Home, current: ConnectorConfig, flags: 
     next.source = { ...next.source, privateKey: current.source.privateKey, ...(current.source.passphrase ? { passphrase: current.source.passphrase } : {}) };
     delete next.source.password;
   }
-  if (flags.trust) next.trust = await Promise.all(flags.trust.map((p) => readText(p, 'trust file')));
-  if (flags.crl) next.crls = await Promise.all(flags.crl.map((p) => readText(p, 'CRL file')));
-  if (flags.directory) next.directory = await readText(flags.directory, 'directory');
+  if (flags.trust) next.trust = await Promise.all(flags.trust.map((p) => readCopy(p, 'trust file')));
+  if (flags.crl) next.crls = await Promise.all(flags.crl.map((p) => readCopy(p, 'CRL file')));
+  if (flags.directory) next.directory = await readCopy(flags.directory, 'directory');
   if (flags.mapping === false) delete next.mapping;
-  else if (flags.mapping) next.mapping = await readText(flags.mapping, 'mapping');
+  else if (flags.mapping) next.mapping = await readCopy(flags.mapping, 'mapping');
   if (flags.to) next.target = targetFromFlags(home, flags.to, env[IMAP_PASSWORD_ENV] || !current.target.password ? env : { ...env, [IMAP_PASSWORD_ENV]: current.target.password });
   if (flags.folder !== undefined) next.folder = flags.folder;
   if (flags.schedule !== undefined) next.schedule = flags.schedule;

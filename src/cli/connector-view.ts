@@ -16,6 +16,7 @@ import type { Ledger } from '../ports/ledger.js';
 import { withInstallation } from './connector.js';
 import { EXIT_OK } from './exit.js';
 import type { Output } from './io.js';
+import { wholeFlag } from './options.js';
 
 type Act = (json: boolean | undefined, body: () => Promise<number>) => Promise<void>;
 
@@ -138,8 +139,7 @@ function registerRunsAndLog(connector: Command, io: Output, act: Act, env: NodeJ
     .action((name: string, flags: { limit: string; json?: boolean }) =>
       act(flags.json, () =>
         withInstallation(env, async (state) => {
-          if (!/^[1-9]\d{0,5}$/.test(flags.limit)) throw new XipError('USAGE', `--limit must be a whole number from 1 to 999999, got "${flags.limit.slice(0, 40)}"`);
-          const runs = (await state.store.listRuns(name, Number(flags.limit))).map(runJson);
+          const runs = (await state.store.listRuns(name, wholeFlag('--limit', flags.limit))).map(runJson);
           if (flags.json) io.out(JSON.stringify({ name, runs }));
           else if (runs.length === 0) io.out(`connector ${name} has not run yet`);
           else for (const r of runs) io.out(runLine(r));

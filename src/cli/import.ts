@@ -3,7 +3,6 @@
 //   [--state FILE] [--json]
 // Wiring happens here, once: the configuration is read and checked, the
 // adapters (target, ledger) are built, and the core's runImport gets them.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { runImport, type CrashPoint } from '../connector/import-run.js';
 import { fileSource } from '../sources/files.js';
@@ -14,9 +13,8 @@ import { openSqliteLedger } from '../ledger/sqlite.js';
 import { loadDirectory, loadMapping, mappingOptions } from '../mapping/index.js';
 import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
-import { addTrustOptions } from './options.js';
+import { addTrustOptions, readText, wholeFlag } from './options.js';
 import { loadTrust, type TrustFlags } from './trust-options.js';
-import { shortPath } from './paths.js';
 
 interface ImportFlags extends TrustFlags {
   directory: string;
@@ -41,20 +39,6 @@ export function crashPoint(value: string | undefined): CrashPoint | undefined {
   const m = /^(after-item|after-pending|after-deliver|after-fetch):(\d+)$/.exec(value);
   if (!m) throw new XipError('USAGE', `${CRASH_ENV}="${value}": expected after-item:N, after-pending:N, after-deliver:N or after-fetch:N`);
   return { at: m[1] as CrashPoint['at'], n: Number(m[2]) };
-}
-
-function wholeFlag(name: string, value: string | undefined): number {
-  if (!/^[1-9]\d{0,5}$/.test(value ?? '')) throw new XipError('USAGE', `${name} must be a whole number from 1 to 999999, got "${shortPath(value ?? '')}"`);
-  return Number(value);
-}
-
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new XipError('IO_ERROR', `cannot read the ${what} ${shortPath(path)}: ${err.code ?? err.message}`, { cause: e });
-  }
 }
 
 export function registerImport(program: Command, io: Output, setExit: SetExit, env: NodeJS.ProcessEnv): void {

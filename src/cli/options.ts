@@ -1,5 +1,24 @@
-// Option declarations shared by the commands that verify.
+// Option declarations and flag readers shared by the commands.
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { XipError } from '../errors.js';
+import { shortPath } from './paths.js';
+
+/** A count flag from 1 to 999999 (USAGE otherwise). */
+export function wholeFlag(name: string, value: string | undefined): number {
+  if (!/^[1-9]\d{0,5}$/.test(value ?? '')) throw new XipError('USAGE', `${name} must be a whole number from 1 to 999999, got "${shortPath(value ?? '')}"`);
+  return Number(value);
+}
+
+/** A text file a flag names (a directory, a mapping, a trust file…), IO_ERROR naming `what` when it cannot be read. */
+export async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new XipError('IO_ERROR', `cannot read the ${what} ${shortPath(path)}: ${err.code ?? err.message}`, { cause: e });
+  }
+}
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -20,7 +20,7 @@
 // and available for import = imported + partially imported + skipped + failed,
 // checked in code (summarize), so that no copy goes unaccounted for.
 import { XipError } from '../errors.js';
-import type { FailureLine, RunLogJson } from './run-log.js';
+import { failureSubject, oneLine, type FailureLine, type RunLogJson } from './run-log.js';
 
 export interface RunSummary {
   readonly itemsAvailableFromSource: number;
@@ -76,13 +76,6 @@ export function nothingIngested(run: ConnectorRunLog): string | undefined {
   return `No items ingested on ${(run.completedAt ?? run.startedAt).toISOString().slice(0, 10)}`;
 }
 
-function one(v: string): string {
-  return v.replace(/[\n\v\f\r\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function failureWhat(f: FailureLine): string {
-  return f.itemId ?? (f.entry !== undefined ? `${f.entry}${f.line !== undefined ? `:${f.line}` : ''}` : (f.file ?? '?'));
-}
 
 /** The log of one run for a terminal: status, the figures, containers, failures (all of them, as given), unmapped users. */
 export function formatConnectorLog(run: ConnectorRunLog, failures: readonly FailureLine[]): string[] {
@@ -103,12 +96,12 @@ export function formatConnectorLog(run: ConnectorRunLog, failures: readonly Fail
   const width = Math.max(...FIGURES.map(([, label]) => label.length));
   for (const [key, label] of FIGURES) lines.push(`${label.padEnd(width)}  ${s[key]}`);
   for (const c of run.log.containers) {
-    lines.push(one(`${c.ok ? 'verified' : 'rejected'} ${c.file}${c.sha256 ? ` sha256:${c.sha256}` : ''}${c.ok ? `, ${c.items ?? 0} items` : `: ${c.code}${c.message ? ` — ${c.message}` : ''}`}`));
+    lines.push(oneLine(`${c.ok ? 'verified' : 'rejected'} ${c.file}${c.sha256 ? ` sha256:${c.sha256}` : ''}${c.ok ? `, ${c.items ?? 0} items` : `: ${c.code}${c.message ? ` — ${c.message}` : ''}`}`));
   }
   for (const f of failures) {
-    lines.push(one(`${f.outcome === 'unknown' ? 'unknown' : 'failed'} ${failureWhat(f)}${f.sourceUserId ? ` (${f.sourceUserId})` : ''}${f.mailbox ? ` → ${f.mailbox}` : ''}: ${f.code}: ${f.reason}`));
+    lines.push(oneLine(`${f.outcome === 'unknown' ? 'unknown' : 'failed'} ${failureSubject(f)}${f.sourceUserId ? ` (${f.sourceUserId})` : ''}${f.mailbox ? ` → ${f.mailbox}` : ''}: ${f.code}: ${f.reason}`));
   }
-  for (const u of run.log.unmapped) lines.push(one(`unmapped user ${u.email ?? ''}${u.sourceId ? ` (${u.sourceId})` : ''}: ${u.items} ${u.items === 1 ? 'item' : 'items'}`));
+  for (const u of run.log.unmapped) lines.push(oneLine(`unmapped user ${u.email ?? ''}${u.sourceId ? ` (${u.sourceId})` : ''}: ${u.items} ${u.items === 1 ? 'item' : 'items'}`));
   return lines;
 }
 

@@ -206,8 +206,17 @@ export class RunLog {
  * own: its line breaks are written as `\uXXXX` escapes. The CLI's output layer
  * (cli/io.ts) escapes every other control character when it prints the rows.
  */
+/** A value from input on one line: its line breaks written as `\uXXXX` escapes, so it cannot start a row of its own. */
+export function oneLine(v: string): string {
+  return v.replace(/[\n\v\f\r\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** How a failure line names its item: the id, else the entry (and line), else the file. */
+export function failureSubject(f: FailureLine): string {
+  return f.itemId ?? (f.entry !== undefined ? `${f.entry}${f.line !== undefined ? `:${f.line}` : ''}` : (f.file ?? '?'));
+}
+
 export function formatRunLog(log: RunLogJson): string {
-  const one = (v: string): string => v.replace(/[\n\v\f\r\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const rows: [string, string | number][] = [
     ['containers', `${log.containers.filter((c) => c.ok).length} verified, ${log.containers.filter((c) => !c.ok).length} rejected`],
     ['items from source', log.itemsFromSource],
@@ -222,14 +231,14 @@ export function formatRunLog(log: RunLogJson): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   if (log.stoppedBy) lines.push(`the run stopped early: ${log.stoppedBy}`);
-  for (const c of log.containers) if (!c.ok) lines.push(one(`rejected ${c.file}: ${c.code}${c.message ? ` — ${c.message}` : ''}`));
+  for (const c of log.containers) if (!c.ok) lines.push(oneLine(`rejected ${c.file}: ${c.code}${c.message ? ` — ${c.message}` : ''}`));
   const shown = log.failures.slice(0, 50);
   for (const f of shown) {
-    const what = f.itemId ?? (f.entry !== undefined ? `${f.entry}${f.line !== undefined ? `:${f.line}` : ''}` : (f.file ?? '?'));
-    lines.push(one(`${f.outcome === 'unknown' ? 'unknown' : 'failed'} ${what}${f.mailbox ? ` → ${f.mailbox}` : ''}: ${f.code}: ${f.reason}`));
+    const what = failureSubject(f);
+    lines.push(oneLine(`${f.outcome === 'unknown' ? 'unknown' : 'failed'} ${what}${f.mailbox ? ` → ${f.mailbox}` : ''}: ${f.code}: ${f.reason}`));
   }
   const more = log.failures.length - shown.length + log.failuresOmitted;
   if (more > 0) lines.push(`… and ${more} more failures (--json, or the run's failures in the ledger)`);
-  for (const u of log.unmapped) lines.push(one(`unmapped participant ${u.email ?? ''}${u.sourceId ? ` (${u.sourceId})` : ''}: ${u.items} ${u.items === 1 ? 'item' : 'items'}`));
+  for (const u of log.unmapped) lines.push(oneLine(`unmapped participant ${u.email ?? ''}${u.sourceId ? ` (${u.sourceId})` : ''}: ${u.items} ${u.items === 1 ? 'item' : 'items'}`));
   return lines.join('\n');
 }

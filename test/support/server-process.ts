@@ -43,8 +43,8 @@ export function spawnWatched(command: string, args: readonly string[], options: 
   return { child, stderr: () => stderr };
 }
 
-/** Resolves once the server on the port greets ("* OK"), rejects when it exits or on timeout. */
-export async function waitForGreeting(name: string, port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Resolves once the server on the port greets with a line starting `greeting` (IMAP: "* OK", SSH: "SSH-2.0-"); rejects when it exits or on timeout. */
+export async function waitForGreeting(name: string, port: number, child: ChildProcess, timeoutMs: number, greeting = '* OK'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode})`);
@@ -58,9 +58,10 @@ export async function waitForGreeting(name: string, port: number, child: ChildPr
       socket.setTimeout(2000, () => done(false));
       socket.on('data', (d) => {
         text += d.toString('latin1');
-        if (text.includes('\r\n')) done(text.startsWith('* OK'));
+        if (text.includes('\n')) done(text.startsWith(greeting));
       });
       socket.on('error', () => done(false));
+      socket.on('end', () => done(false));
     });
     if (greeted) return;
     await new Promise((r) => setTimeout(r, 50));

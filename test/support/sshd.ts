@@ -19,12 +19,11 @@
 // with the client's socket open. killSessions() and stop() therefore kill
 // the whole tree under the listener by PID (walked through /proc), which is
 // also how a test cuts a transfer off in the middle.
-import { freePort, serverStopper, spawnWatched } from './server-process.js';
+import { freePort, serverStopper, spawnWatched, waitForGreeting } from './server-process.js';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -131,32 +130,6 @@ function configText(dir: string, port: number, root: string): string {
   ].join('\n');
 }
 
-/** Resolves once the server on the port sends its "SSH-2.0-" banner; rejects when it exits or on timeout. */
-async function waitForBanner(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sshd exited (${child.exitCode ?? child.signalCode})`);
-    const greeted = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host: '127.0.0.1', port });
-      let text = '';
-      const done = (ok: boolean): void => {
-        socket.destroy();
-        resolve(ok);
-      };
-      socket.setTimeout(2000, () => done(false));
-      socket.on('data', (d: Buffer) => {
-        text += d.toString('latin1');
-        if (text.includes('\n')) done(text.startsWith('SSH-2.0-'));
-      });
-      socket.on('error', () => done(false));
-      socket.on('end', () => done(false));
-    });
-    if (greeted) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`sshd did not greet on 127.0.0.1:${port} within ${timeoutMs} ms`);
-}
-
 /** Every process below `root` (children, grandchildren…), from the parent PIDs in /proc. */
 async function descendants(root: number): Promise<number[]> {
   const children = new Map<number, number[]>();
@@ -214,7 +187,7 @@ async function startListener(dir: string, root: string, configPath: string, host
     await writeFile(configPath, configText(dir, port, root), { mode: 0o600 });
     const { child, stderr } = spawnWatched(SSHD_BIN, ['-D', '-e', '-f', configPath, '-h', hostKey], { cwd: dir });
     try {
-      await waitForBanner(port, child, 20_000);
+      await waitForGreeting('sshd', port, child, 20_000, 'SSH-2.0-');
       return { child, port, stderr };
     } catch (e) {
       child.stdin?.end();
