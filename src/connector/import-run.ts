@@ -58,7 +58,8 @@ export function localRunner(): Runner {
 }
 
 export async function runImport(options: ImportOptions): Promise<RunLogJson> {
-  const settings = runSettings(options.settings); // a usage error before anything is touched
+  // a usage error before anything is touched; a target that serves many mailboxes at once (Graph) says how many batches to keep in flight
+  const settings = runSettings({ ...options.settings, concurrency: options.settings?.concurrency ?? options.target.parallelism });
   const { ledger } = options;
   const now = options.now ?? (() => new Date());
   const runner = options.runner ?? localRunner();

@@ -41,6 +41,12 @@ export type DeliveryOutcome =
 export interface MailboxTarget {
   readonly description: string; // for logs, without secrets
   /**
+   * Batches (each for another mailbox) the target serves well at once, when
+   * more than the run's default of 4: Graph's limits are per mailbox, so it
+   * goes faster with many mailboxes in flight. An explicit concurrency wins.
+   */
+  readonly parallelism?: number;
+  /**
    * Which of these Message-IDs the mailbox's folder holds, with their ref —
    * used for copies whose last attempt is `unknown` (or was cut short by a
    * crash) and when the ledger is lost. A Message-ID is compared in its

@@ -1,0 +1,194 @@
+// The Microsoft 365 target (`--to graph://TENANT`): Exchange Online
+// mailboxes through Microsoft Graph, app-only. Each mailbox's folder is found
+// or created (folders.ts); each message is imported with importMime so that it
+// is stored as delivered, not as a draft (import-mime.ts); the Graph message
+// id (an immutable id: Prefer: IdType="ImmutableId",
+// https://learn.microsoft.com/en-us/graph/outlook-immutable-id) is the ref.
+//
+// Throughput: up to the Outlook limits per mailbox (throttle.ts), and as many
+// mailboxes at once as the import run sends batches for (`parallelism`).
+//
+// A message whose base64 body would be over what one Graph request may carry
+// goes through `large` (the IMAP target with XOAUTH2 to the same mailbox)
+// when one is configured; otherwise it fails with MESSAGE_TOO_LARGE and its
+// size. Nothing is truncated.
+import { DeliveryError } from '../errors.js';
+import { failed, type DeliveryOutcome, type MailboxTarget, type OutgoingMessage } from '../../ports/mailbox-target.js';
+import { GraphApi, MailboxUnavailable } from './api.js';
+import { FolderIds } from './folders.js';
+import { HttpClient, type HttpSettings } from './http.js';
+import { base64Length, importMessage, readMessage, type ImportSettings } from './import-mime.js';
+import { fetchMessagePage, findMessage, listMessages } from './lookup.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
+import { Gates, OUTLOOK_LIMITS, type OutlookLimits } from './throttle.js';
+import { createTokenSource, type GraphCredential, type TokenSource } from './token.js';
+
+export { OUTLOOK_LIMITS, type OutlookLimits } from './throttle.js';
+export { createTokenSource, type GraphCredential, type TokenSource, type TokenSettings } from './token.js';
+export { HttpClient, type HttpSettings } from './http.js';
+
+/** 4 MB: the largest request Outlook's Graph APIs take (https://learn.microsoft.com/en-us/graph/api/resources/message: "total request size" limits, and the large-attachment page). */
+export const GRAPH_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
+export interface GraphTargetOptions {
+  readonly tenant: string;
+  readonly clientId: string;
+  readonly credential: GraphCredential;
+  /** Default https://graph.microsoft.com. */
+  readonly graphUrl?: string;
+  /** Default https://login.microsoftonline.com. */
+  readonly loginUrl?: string;
+  /** TLS: a private CA (PEM) beside the system's, for a double or a proxy; timeouts. */
+  readonly http?: HttpSettings;
+  /** A token source to share with the IMAP route (made from the settings above when absent). */
+  readonly tokens?: TokenSource;
+  readonly limits?: Partial<OutlookLimits>;
+  /** Largest base64 body sent in one importMime (default 4 MiB); larger messages go through `large`. */
+  readonly maxRequestBytes?: number;
+  /** Where larger messages go: the IMAP target with XOAUTH2 to the same mailboxes. */
+  readonly large?: MailboxTarget;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly maxThrottled?: number;
+}
+
+class GraphTarget implements MailboxTarget {
+  readonly description: string;
+  /** Batches for different mailboxes worth running at once: the limits are per mailbox. */
+  readonly parallelism = 64;
+  readonly #http: HttpClient;
+  readonly #api: GraphApi;
+  readonly #folders: FolderIds;
+  readonly #import: ImportSettings;
+  readonly #maxRequestBytes: number;
+  readonly #large: MailboxTarget | undefined;
+  readonly #concurrent: number;
+
+  constructor(o: GraphTargetOptions) {
+    const graphUrl = (o.graphUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
+    const loginUrl = o.loginUrl ?? 'https://login.microsoftonline.com';
+    this.description = `graph://${o.tenant} (${graphUrl})`;
+    this.#http = new HttpClient(o.http);
+    const tokens = o.tokens ?? createTokenSource({ tenant: o.tenant, clientId: o.clientId, loginUrl, credential: o.credential }, this.#http);
+    const limits = { ...OUTLOOK_LIMITS, ...o.limits };
+    this.#concurrent = limits.concurrent;
+    this.#api = new GraphApi({ graphUrl, http: this.#http, tokens, gates: new Gates(limits) });
+    this.#folders = new FolderIds(this.#api);
+    this.#import = { retry: { ...DEFAULT_RETRY, ...o.retry }, maxThrottled: o.maxThrottled ?? 30 };
+    this.#maxRequestBytes = o.maxRequestBytes ?? GRAPH_MAX_REQUEST_BYTES;
+    this.#large = o.large;
+  }
+
+  async deliverBatch(mailbox: string, folder: string, messages: readonly OutgoingMessage[]): Promise<DeliveryOutcome[]> {
+    const outcomes: (DeliveryOutcome | undefined)[] = new Array(messages.length);
+    const small: number[] = [];
+    const large: number[] = [];
+    messages.forEach((m, i) => (base64Length(m.size) > this.#maxRequestBytes ? large : small).push(i));
+    try {
+      await Promise.all([this.#viaGraph(mailbox, folder, messages, small, outcomes), this.#viaLarge(mailbox, folder, messages, large, outcomes)]);
+    } catch (e) {
+      if (e instanceof DeliveryError) throw new DeliveryError(e.code, e.detail, { cause: e, partial: outcomes.filter((o) => o !== undefined) });
+      throw e;
+    }
+    return outcomes.map((o, i) => o ?? failed(messages[i]!.messageId, 'TARGET_UNAVAILABLE', 'not attempted'));
+  }
+
+  async #viaGraph(mailbox: string, folder: string, messages: readonly OutgoingMessage[], indexes: readonly number[], outcomes: (DeliveryOutcome | undefined)[]): Promise<void> {
+    if (indexes.length === 0) return;
+    let folderId: string;
+    try {
+      folderId = (await withRetries(this.#import.retry, `the folder ${folder} of ${mailbox}`, () => this.#folders.resolve(mailbox, folder, true)))!;
+    } catch (e) {
+      if (!(e instanceof MailboxUnavailable)) throw e;
+      for (const i of indexes) outcomes[i] = failed(messages[i]!.messageId, 'MAILBOX_NOT_FOUND', e.reason);
+      return;
+    }
+    // As many workers as the mailbox may have requests in flight; the gate keeps them within the limits.
+    let next = 0;
+    let unavailable: MailboxUnavailable | undefined;
+    const worker = async (): Promise<void> => {
+      while (next < indexes.length) {
+        const i = indexes[next++]!;
+        const m = messages[i]!;
+        if (unavailable) {
+          outcomes[i] = failed(m.messageId, 'MAILBOX_NOT_FOUND', unavailable.reason);
+          continue;
+        }
+        try {
+          const body = (await readMessage(m)).toString('base64');
+          outcomes[i] = await importMessage(this.#api, this.#import, mailbox, folderId, m, body);
+        } catch (e) {
+          if (e instanceof MailboxUnavailable) {
+            unavailable = e;
+            outcomes[i] = failed(m.messageId, 'MAILBOX_NOT_FOUND', e.reason);
+          } else if (e instanceof DeliveryError && e.code === 'MESSAGE_INVALID') outcomes[i] = failed(m.messageId, e.code, e.detail ?? e.message);
+          else throw e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#concurrent, indexes.length) }, worker));
+  }
+
+  async #viaLarge(mailbox: string, folder: string, messages: readonly OutgoingMessage[], indexes: readonly number[], outcomes: (DeliveryOutcome | undefined)[]): Promise<void> {
+    if (indexes.length === 0) return;
+    if (!this.#large) {
+      for (const i of indexes) {
+        const m = messages[i]!;
+        outcomes[i] = failed(m.messageId, 'MESSAGE_TOO_LARGE', `${m.size} octets: its base64 (${base64Length(m.size)}) is over the ${this.#maxRequestBytes} a Graph request may carry, and no IMAP route is configured for larger messages (XIP_GRAPH_IMAP_URL)`);
+      }
+      return;
+    }
+    const got = await this.#large.deliverBatch(mailbox, folder, indexes.map((i) => messages[i]!));
+    got.forEach((o, k) => (outcomes[indexes[k]!] = o));
+  }
+
+  async findExisting(mailbox: string, folder: string, messageIds: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (messageIds.length === 0) return found;
+    const folderId = await this.#existingFolder(mailbox, folder);
+    if (folderId !== undefined) {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < messageIds.length) {
+          const id = messageIds[next++]!;
+          const hit = await withRetries(this.#import.retry, `looking up ${id} in ${mailbox}`, () => findMessage(this.#api, mailbox, folderId, id));
+          if (hit !== undefined) found.set(id, hit);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.#concurrent, messageIds.length) }, worker));
+    }
+    // Messages sent by the IMAP route are in the same Exchange folder, so Graph sees them; a separate store (a test's) is asked too.
+    const rest = messageIds.filter((id) => !found.has(id));
+    if (this.#large && rest.length > 0) for (const [id, ref] of await this.#large.findExisting(mailbox, folder, rest)) found.set(id, ref);
+    return found;
+  }
+
+  async listExisting(mailbox: string, folder: string): Promise<Map<string, string>> {
+    const folderId = await this.#existingFolder(mailbox, folder);
+    if (folderId === undefined) return new Map();
+    try {
+      return await listMessages(this.#api, mailbox, folderId, (url) => withRetries(this.#import.retry, `listing ${folder} of ${mailbox}`, () => fetchMessagePage(this.#api, mailbox, url)));
+    } catch (e) {
+      if (e instanceof MailboxUnavailable) return new Map();
+      throw e;
+    }
+  }
+
+  /** The folder's id when it exists; a mailbox that cannot be reached holds nothing we could see. */
+  async #existingFolder(mailbox: string, folder: string): Promise<string | undefined> {
+    try {
+      return await withRetries(this.#import.retry, `the folder ${folder} of ${mailbox}`, () => this.#folders.resolve(mailbox, folder, false));
+    } catch (e) {
+      if (e instanceof MailboxUnavailable) return undefined;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#http.close();
+    await this.#large?.close();
+  }
+}
+
+export function createGraphTarget(options: GraphTargetOptions): MailboxTarget {
+  return new GraphTarget(options);
+}

@@ -1,0 +1,106 @@
+// `--to graph://TENANT` and the environment it reads, checked once at
+// start-up (style.md). TENANT is the tenant's id or a verified domain
+// (contoso.onmicrosoft.com). Secrets never come from the URL.
+//
+//   XIP_GRAPH_CLIENT_ID       the app registration's application (client) id
+//   XIP_GRAPH_CERT, _KEY      its certificate and private key, PEM (text, or a file's path) — preferred
+//   XIP_GRAPH_CLIENT_SECRET   or a client secret
+//   XIP_GRAPH_URL             the Graph root (default https://graph.microsoft.com)
+//   XIP_GRAPH_LOGIN_URL       the identity platform (default https://login.microsoftonline.com)
+//   XIP_GRAPH_IMAP_URL        where messages too large for one Graph request go
+//                             (IMAP with XOAUTH2); default from the cloud,
+//                             "none" to fail them with MESSAGE_TOO_LARGE instead
+//   XIP_GRAPH_IMAP_SCOPE      the scope of that route's token (default https://outlook.office365.com/.default)
+import { readFileSync } from 'node:fs';
+import { XipError } from '../../errors.js';
+import type { GraphCredential } from './token.js';
+
+export const GRAPH_ENV = {
+  clientId: 'XIP_GRAPH_CLIENT_ID',
+  secret: 'XIP_GRAPH_CLIENT_SECRET',
+  cert: 'XIP_GRAPH_CERT',
+  key: 'XIP_GRAPH_KEY',
+  graphUrl: 'XIP_GRAPH_URL',
+  loginUrl: 'XIP_GRAPH_LOGIN_URL',
+  imapUrl: 'XIP_GRAPH_IMAP_URL',
+  imapScope: 'XIP_GRAPH_IMAP_SCOPE',
+} as const;
+
+export interface GraphSpec {
+  readonly kind: 'graph';
+  readonly tenant: string;
+  readonly clientId: string;
+  readonly credential: GraphCredential;
+  readonly graphUrl: string;
+  readonly loginUrl: string;
+  /** The IMAP route for large messages, or undefined for none. */
+  readonly imapUrl: string | undefined;
+  readonly imapScope: string;
+  readonly description: string;
+}
+
+/** Exchange Online's IMAP host for each Graph cloud (https://learn.microsoft.com/en-us/graph/deployments). */
+const IMAP_OF_CLOUD: Readonly<Record<string, string>> = {
+  'graph.microsoft.com': 'imaps://outlook.office365.com',
+  'graph.microsoft.us': 'imaps://outlook.office365.us',
+  'dod-graph.microsoft.us': 'imaps://outlook-dod.office365.us',
+  'microsoftgraph.chinacloudapi.cn': 'imaps://partner.outlook.cn',
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function usage(text: string): XipError {
+  return new XipError('USAGE', `--to graph://TENANT: ${text}`);
+}
+
+function httpsRoot(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usage(`${name} "${value.slice(0, 100)}" is not a URL`);
+  }
+  if (url.protocol !== 'https:') throw usage(`${name} must be https:// (TLS is always verified; a private CA goes in NODE_EXTRA_CA_CERTS)`);
+  if (url.username || url.password || url.search || url.hash) throw usage(`${name} must be a plain https://HOST[:PORT] root`);
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** A PEM value: the text itself, or the path of a file holding it. */
+function pem(name: string, value: string): string {
+  if (value.includes('-----BEGIN ')) return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (e) {
+    throw usage(`${name}: "${value.slice(0, 200)}" is neither PEM text nor a readable file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function credentialOf(env: Env): GraphCredential {
+  const cert = env[GRAPH_ENV.cert];
+  const key = env[GRAPH_ENV.key];
+  if (cert || key) {
+    if (!cert || !key) throw usage(`${GRAPH_ENV.cert} and ${GRAPH_ENV.key} go together (the certificate and its private key)`);
+    return { kind: 'certificate', certificatePem: pem(GRAPH_ENV.cert, cert), privateKeyPem: pem(GRAPH_ENV.key, key) };
+  }
+  const secret = env[GRAPH_ENV.secret];
+  if (secret) return { kind: 'secret', secret };
+  throw usage(`give the app's certificate (${GRAPH_ENV.cert} and ${GRAPH_ENV.key}, preferred) or a client secret (${GRAPH_ENV.secret})`);
+}
+
+export function parseGraphTarget(spec: string, env: Env): GraphSpec {
+  const m = /^graph:\/\/([^/?#]+)\/?$/i.exec(spec);
+  if (!m) throw usage(`"${spec.slice(0, 100)}" is not graph://TENANT (a tenant id or a domain such as contoso.onmicrosoft.com)`);
+  const tenant = m[1]!;
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(tenant)) throw usage(`the tenant "${tenant.slice(0, 100)}" must be a tenant id or a domain`);
+  const clientId = env[GRAPH_ENV.clientId];
+  if (!clientId) throw usage(`the app's client id goes in ${GRAPH_ENV.clientId}`);
+  const credential = credentialOf(env);
+  const graphUrl = httpsRoot(GRAPH_ENV.graphUrl, env[GRAPH_ENV.graphUrl] || 'https://graph.microsoft.com');
+  const loginUrl = httpsRoot(GRAPH_ENV.loginUrl, env[GRAPH_ENV.loginUrl] || 'https://login.microsoftonline.com');
+  const imapSetting = env[GRAPH_ENV.imapUrl];
+  const imapUrl = imapSetting === 'none' ? undefined : imapSetting || IMAP_OF_CLOUD[new URL(graphUrl).host];
+  if (imapUrl !== undefined && !/^imaps?:\/\//i.test(imapUrl)) throw usage(`${GRAPH_ENV.imapUrl} must be imaps://HOST[:PORT] (or "none")`);
+  const imapScope = env[GRAPH_ENV.imapScope] || 'https://outlook.office365.com/.default';
+  const description = `graph://${tenant} (${graphUrl}, app ${clientId}, ${credential.kind}${imapUrl ? `, large messages by ${imapUrl}` : ''})`;
+  return Object.freeze({ kind: 'graph', tenant, clientId, credential, graphUrl, loginUrl, imapUrl, imapScope, description });
+}
