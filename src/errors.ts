@@ -87,6 +87,7 @@ export type ToolCode = keyof typeof TOOL_CODES;
 // what was delivered. Faults of the setup, never a verdict on a container.
 export const MAPPING_CODES = {
   DIRECTORY_INVALID: 'The directory file breaks a rule of xip-items.md §4 (its header, an email address, an alias, a litigationHold value, or an address listed twice); the detail names the line and the rule. Fix the file and import again.',
+  DIRECTORY_UNAVAILABLE: "The directory could not be read from its service (Microsoft Graph's users): the detail says why — the app's credentials, the User.Read.All permission or its admin consent, or the network. Nothing was imported; fix the cause and run again.",
   MAPPING_INVALID: 'The custom mapping file breaks a rule (its header, an empty or repeated sourceId, or a mailbox that is not an address or alias of the directory), or the catch-all mailbox is not in the directory; the detail names the line and the rule.',
 } as const;
 

@@ -45,8 +45,8 @@ export interface GraphTargetOptions {
   readonly limits?: Partial<OutlookLimits>;
   /** Largest base64 body sent in one importMime (default 4 MiB); larger messages go through `large`. */
   readonly maxRequestBytes?: number;
-  /** Where larger messages go: the IMAP target with XOAUTH2 to the same mailboxes. */
-  readonly large?: MailboxTarget;
+  /** Where larger messages go: the IMAP target with XOAUTH2 to the same mailboxes, made with this target's token source. */
+  readonly large?: (tokens: TokenSource) => MailboxTarget;
   readonly retry?: Partial<RetryPolicy>;
   readonly maxThrottled?: number;
 }
@@ -62,6 +62,8 @@ class GraphTarget implements MailboxTarget {
   readonly #maxRequestBytes: number;
   readonly #large: MailboxTarget | undefined;
   readonly #concurrent: number;
+  /** Shared with the IMAP route; for tests, how many tokens were obtained. */
+  readonly tokens: TokenSource;
 
   constructor(o: GraphTargetOptions) {
     const graphUrl = (o.graphUrl ?? 'https://graph.microsoft.com').replace(/\/+$/, '');
@@ -75,7 +77,8 @@ class GraphTarget implements MailboxTarget {
     this.#folders = new FolderIds(this.#api);
     this.#import = { retry: { ...DEFAULT_RETRY, ...o.retry }, maxThrottled: o.maxThrottled ?? 30 };
     this.#maxRequestBytes = o.maxRequestBytes ?? GRAPH_MAX_REQUEST_BYTES;
-    this.#large = o.large;
+    this.#large = o.large?.(tokens);
+    this.tokens = tokens;
   }
 
   async deliverBatch(mailbox: string, folder: string, messages: readonly OutgoingMessage[]): Promise<DeliveryOutcome[]> {
@@ -189,6 +192,6 @@ class GraphTarget implements MailboxTarget {
   }
 }
 
-export function createGraphTarget(options: GraphTargetOptions): MailboxTarget {
+export function createGraphTarget(options: GraphTargetOptions): MailboxTarget & { readonly tokens: TokenSource } {
   return new GraphTarget(options);
 }
