@@ -28,6 +28,20 @@ describe('parseTarget (--to)', () => {
     assert.throws(() => parseTarget('smtp://a@b', {}), usage);
   });
 
+  it('takes an imap(s) URL with auth=oauth2-app without user and without XIP_IMAP_PASSWORD (app-only OAuth 2.0)', () => {
+    const spec = parseTarget('imaps://outlook.office365.com?auth=oauth2-app', {});
+    assert.deepEqual(spec, { kind: 'imap', url: 'imaps://outlook.office365.com?auth=oauth2-app', password: '', oauth2: true, description: 'imaps://outlook.office365.com?auth=oauth2-app' });
+    assert.ok(Object.isFrozen(spec), 'frozen');
+    const named = parseTarget('imap://svc%40corp.example@127.0.0.1:1143?auth=oauth2-app&starttls=never', { XIP_IMAP_PASSWORD: 'unused' });
+    assert.ok(named.kind === 'imap' && named.oauth2 === true && named.password === '', 'a user in the URL is allowed, the password is not taken');
+    assert.equal(named.description, 'imap://svc%40corp.example@127.0.0.1:1143?auth=oauth2-app&starttls=never');
+    assert.equal('oauth2' in parseTarget('imaps://admin@mail.corp.example', { XIP_IMAP_PASSWORD: 'x' }), false, 'the other modes have no oauth2 field');
+    assert.throws(() => parseTarget('imaps://outlook.office365.com', { XIP_IMAP_PASSWORD: 'x' }), (e: unknown) => usage(e) && /names no user/.test((e as Error).message));
+    assert.throws(() => parseTarget('imaps://outlook.office365.com?auth=master-user', { XIP_IMAP_PASSWORD: 'x' }), usage);
+    assert.throws(() => parseTarget('imaps://a:pw@outlook.office365.com?auth=oauth2-app', {}), (e: unknown) => usage(e) && /holds a password/.test((e as Error).message));
+    assert.throws(() => parseTarget('imaps://outlook.office365.com?auth=oauth2-app&starttls=never', {}), usage);
+  });
+
   it('reads user, host, port (143/993 by default) and the options of an IMAP URL', () => {
     assert.deepEqual(parseImapUrl('imap://admin%40corp.example@127.0.0.1:1143?auth=master-user&starttls=never'), {
       secure: false,

@@ -7,13 +7,16 @@
 //   imaps://USER@HOST:PORT         implicit TLS
 //
 // The IMAP password comes from XIP_IMAP_PASSWORD in `env`, never the URL.
+// With auth=oauth2-app (imaps://HOST?auth=oauth2-app, app-only OAuth 2.0,
+// imap/oauth2.ts) there is no password: `oauth2` is set, and the token
+// source is given to createImapTarget beside the spec.
 import { resolve } from 'node:path';
 import { XipError } from '../errors.js';
 import { parseImapUrl } from './imap/url.js';
 
 export type TargetSpec =
   | { readonly kind: 'maildir'; readonly root: string; readonly description: string }
-  | { readonly kind: 'imap'; readonly url: string; readonly password: string; readonly description: string };
+  | { readonly kind: 'imap'; readonly url: string; readonly password: string; readonly oauth2?: true; readonly description: string };
 
 export const IMAP_PASSWORD_ENV = 'XIP_IMAP_PASSWORD';
 
@@ -26,11 +29,15 @@ export function parseTarget(spec: string, env: Readonly<Record<string, string | 
   }
   if (/^imaps?:/i.test(spec)) {
     let description: string;
+    let oauth2: boolean;
     try {
-      description = parseImapUrl(spec).description;
+      const address = parseImapUrl(spec);
+      description = address.description;
+      oauth2 = address.auth === 'oauth2-app';
     } catch (e) {
       throw new XipError('USAGE', `--to ${spec}: ${(e as Error).message}`);
     }
+    if (oauth2) return Object.freeze({ kind: 'imap', url: spec, password: '', oauth2: true, description });
     const password = env[IMAP_PASSWORD_ENV];
     if (!password) throw new XipError('USAGE', `--to ${description} needs the administrative password in ${IMAP_PASSWORD_ENV}`);
     return Object.freeze({ kind: 'imap', url: spec, password, description });

@@ -15,6 +15,7 @@
 // started under a small shell that reads the harness's pipe and stops Dovecot
 // when the pipe closes (stdin EOF), which the kernel does when the test
 // process dies for any reason.
+import { oauth2ArgsText, oauth2Passdbs, tokenMechanisms, type DovecotOAuth2Options } from './dovecot-oauth2.js';
 import { checkName, freePort, serverStopper, spawnWatched, waitForGreeting } from './server-process.js';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -76,6 +77,8 @@ export interface StartDovecotOptions {
   readonly authPenalty?: boolean;
   /** More lines for dovecot.conf. */
   readonly extraConfig?: string;
+  /** Also take OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER) checked at an RFC 7662 endpoint, for any user of `users` (dovecot-oauth2.ts). */
+  readonly oauth2?: DovecotOAuth2Options;
 }
 
 export interface RunUser {
@@ -178,6 +181,7 @@ function configText(o: {
   withoutCapabilities: readonly string[];
   authPenalty: boolean;
   extraConfig: string;
+  oauth2: DovecotOAuth2Options | undefined;
 }): string {
   const capabilities: string[] = DOVECOT_DEFAULT_CAPABILITIES.filter((c) => !o.withoutCapabilities.includes(c));
   if (o.appendLimit !== undefined && o.advertiseAppendLimit) capabilities.push(`APPENDLIMIT=${o.appendLimit}`);
@@ -192,7 +196,7 @@ function configText(o: {
     `info_log_path = ${o.dir}/dovecot.log`,
     `ssl = no`,
     `disable_plaintext_auth = no`,
-    `auth_mechanisms = plain login`,
+    `auth_mechanisms = plain login${o.oauth2 ? ` ${tokenMechanisms(o.oauth2)}` : ''}`,
     `auth_master_user_separator = *`,
     `auth_failure_delay = 0`,
     `auth_verbose = yes`,
@@ -225,6 +229,7 @@ function configText(o: {
     `  master = yes`,
     `  pass = yes`,
     `}`,
+    ...(o.oauth2 ? oauth2Passdbs(o.oauth2, `${o.dir}/dovecot-oauth2.conf.ext`, `${o.dir}/users`) : []),
     `passdb {`,
     `  driver = passwd-file`,
     `  args = ${o.dir}/users`,
@@ -276,6 +281,7 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
   // name:password:uid:gid:gecos:home:shell:extra — uid/gid empty: mail_uid/mail_gid apply
   await writeFile(join(dir, 'users'), users.map((u) => `${u.name}:{PLAIN}${u.password}::::::\n`).join(''), { mode: 0o600 });
   await writeFile(logPath, '', { mode: 0o600 });
+  if (options.oauth2) await writeFile(join(dir, 'dovecot-oauth2.conf.ext'), oauth2ArgsText(options.oauth2), { mode: 0o600 });
 
   const adopt = async (path: string): Promise<void> => {
     if (!isRoot) return;
@@ -299,6 +305,7 @@ export async function startDovecot(options: StartDovecotOptions): Promise<Doveco
         withoutCapabilities: options.withoutCapabilities ?? [],
         authPenalty: options.authPenalty ?? false,
         extraConfig: options.extraConfig ?? '',
+        oauth2: options.oauth2,
       }),
     );
     if (isRoot) {

@@ -11,14 +11,20 @@
 // "auto" (the default, decided in index.ts) uses SASL PLAIN when the server
 // offers AUTH=PLAIN, else the master-user login.
 //
+// A third way has no administrative identity: "oauth2-app" logs in as the
+// mailbox itself with an application's OAuth 2.0 token (oauth2.ts; Exchange
+// Online's app-only access). "auto" never picks it.
+//
 // Refusals use RFC 5530 codes: AUTHORIZATIONFAILED (Dovecot: the admin's
 // password is right but the mailbox does not exist or may not be acted for)
-// and AUTHENTICATIONFAILED (the admin's credentials are wrong).
+// and AUTHENTICATIONFAILED (the admin's credentials are wrong; with a token,
+// the token or the mailbox alike: index.ts tells them apart).
 import type { ConnectionOptions } from 'node:tls';
 import { ImapFlow, type ImapFlowError, type Logger } from 'imapflow';
 import { authMethodsUsed } from './internals.js';
+import { offersTokenLogin, tokenAuth, usedTokenLogin } from './oauth2.js';
 
-export type AuthMode = 'sasl-plain' | 'master-user';
+export type AuthMode = 'sasl-plain' | 'master-user' | 'oauth2-app';
 
 export interface ConnectSettings {
   readonly host: string;
@@ -49,9 +55,12 @@ export class LoginRefused extends Error {
   }
 }
 
-export async function authenticate(settings: ConnectSettings, mailbox: string, mode: AuthMode): Promise<ImapFlow> {
+/** Logs in for `mailbox`; `accessToken` is the app's token for 'oauth2-app'. */
+export async function authenticate(settings: ConnectSettings, mailbox: string, mode: AuthMode, accessToken = ''): Promise<ImapFlow> {
   const auth =
-    mode === 'sasl-plain'
+    mode === 'oauth2-app'
+      ? tokenAuth(mailbox, accessToken)
+      : mode === 'sasl-plain'
       ? // loginMethod pins PLAIN: without it imapflow would fall back to AUTH=LOGIN, which has no authzid
         { user: settings.user, pass: settings.password, authzid: mailbox, loginMethod: 'AUTH=PLAIN' }
       : { user: `${mailbox}${settings.masterSeparator}${settings.user}`, pass: settings.password, loginMethod: 'LOGIN' };
@@ -80,7 +89,14 @@ export async function authenticate(settings: ConnectSettings, mailbox: string, m
     if (err.authenticationFailed) {
       throw new LoginRefused(err.serverResponseCode?.toUpperCase(), String(err.responseText ?? err.response ?? err.message), client.capabilities.has('AUTH=PLAIN'));
     }
+    if (mode === 'oauth2-app' && client.capabilities.size > 0 && !offersTokenLogin(client)) {
+      throw new LoginRefused(undefined, 'the server offers neither AUTH=XOAUTH2 nor AUTH=OAUTHBEARER, so the token cannot be used', client.capabilities.has('AUTH=PLAIN'));
+    }
     throw e;
+  }
+  if (mode === 'oauth2-app' && !usedTokenLogin(client)) {
+    await client.logout().catch(() => client.close());
+    throw new LoginRefused(undefined, 'the server let the connection in without the token login (PREAUTH?), so it may not act for the mailbox', false);
   }
   // A server offering neither AUTH=PLAIN nor AUTH=LOGIN gets imapflow's plain
   // LOGIN, which logs in as the admin itself, without the authzid: never

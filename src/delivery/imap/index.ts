@@ -4,6 +4,10 @@
 // most `maxSessions` at once, the least recently used closed first).
 // The folder is created when missing; messages go in pipelined MULTIAPPEND
 // commands where offered (deliver.ts, multiappend.ts).
+// With auth 'oauth2-app' (oauth2.ts) there is no administrative identity:
+// each mailbox is logged into as itself with an application's OAuth 2.0
+// token (Exchange Online's app-only access), taken from `accessToken` at
+// each login.
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'imapflow';
 import { DeliveryError } from '../errors.js';
@@ -11,6 +15,7 @@ import type { DeliveryOutcome, MailboxTarget, OutgoingMessage } from '../port.js
 import { authenticate, LoginRefused, type AuthMode, type ConnectSettings } from './authenticate.js';
 import { deliverToMailbox, isConnectionFault, MailboxUnavailable, type DeliverSettings, type SessionSource } from './deliver.js';
 import { describe, isRefusal } from './faults.js';
+import { fetchAccessToken, type AccessTokenSource } from './oauth2.js';
 import { backoffDelay, DEFAULT_RETRY, sleep, type RetryPolicy } from './retry.js';
 import { MailboxSession } from './session.js';
 import { parseImapUrl } from './url.js';
@@ -18,15 +23,21 @@ import { parseImapUrl } from './url.js';
 export type { AuthMode } from './authenticate.js';
 
 export interface ImapTargetOptions {
-  /** imap://USER@HOST:PORT or imaps://USER@HOST:PORT (url.ts). */
+  /** imap://USER@HOST:PORT or imaps://USER@HOST:PORT (url.ts); with 'oauth2-app' USER may be left out. */
   readonly url: string;
-  /** The administrative identity's password (XIP_IMAP_PASSWORD). */
-  readonly password: string;
+  /** The administrative identity's password (XIP_IMAP_PASSWORD); required except with 'oauth2-app', which ignores it. */
+  readonly password?: string;
+  /**
+   * For 'oauth2-app': the application's access token, asked for at each new
+   * login (so that one after expiry gets a renewed token); the caller caches
+   * and renews. What it throws is TARGET_AUTH_FAILED.
+   */
+  readonly accessToken?: AccessTokenSource;
   /** TLS options for imaps:// and STARTTLS (ca, servername, rejectUnauthorized…). */
   readonly tls?: ConnectionOptions;
   /** STARTTLS for imap://: 'required', 'never', or 'when-offered' (default, imapflow's). */
   readonly starttls?: 'required' | 'never' | 'when-offered';
-  /** How to act for a mailbox (authenticate.ts); default from the URL, else 'auto'. */
+  /** How to act for a mailbox (authenticate.ts); default from the URL, else 'auto' (never 'oauth2-app'). */
   readonly auth?: AuthMode | 'auto';
   /** Dovecot's auth_master_user_separator, for 'master-user' (default "*"). */
   readonly masterSeparator?: string;
@@ -54,6 +65,7 @@ class ImapTarget implements MailboxTarget, SessionSource {
   readonly description: string;
   private readonly connect: ConnectSettings;
   private readonly authOption: AuthMode | 'auto';
+  private readonly accessToken: AccessTokenSource | undefined;
   private readonly settings: DeliverSettings;
   private readonly maxSessions: number;
   private readonly opening = new Map<string, Promise<MailboxSession>>();
@@ -73,11 +85,15 @@ class ImapTarget implements MailboxTarget, SessionSource {
   constructor(options: ImapTargetOptions) {
     let address;
     try {
-      address = parseImapUrl(options.url);
+      address = parseImapUrl(options.url, options.auth);
     } catch (e) {
       throw new TypeError(`createImapTarget: ${(e as Error).message}`);
     }
-    if (!options.password) throw new TypeError('createImapTarget: password is required');
+    this.authOption = options.auth ?? address.auth ?? 'auto';
+    this.accessToken = options.accessToken;
+    if (this.authOption === 'oauth2-app') {
+      if (typeof options.accessToken !== 'function') throw new TypeError('createImapTarget: auth oauth2-app needs accessToken, the source of the app\'s token');
+    } else if (!options.password) throw new TypeError('createImapTarget: password is required');
     this.description = address.description;
     const starttls = options.starttls ?? address.starttls;
     this.connect = {
@@ -87,13 +103,12 @@ class ImapTarget implements MailboxTarget, SessionSource {
       tls: options.tls,
       doSTARTTLS: starttls === 'required' ? true : starttls === 'never' ? false : undefined,
       user: address.user,
-      password: options.password,
+      password: options.password ?? '',
       masterSeparator: options.masterSeparator ?? '*',
       logger: options.logger ?? false,
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
       socketTimeoutMs: options.socketTimeoutMs ?? 5 * 60_000,
     };
-    this.authOption = options.auth ?? address.auth ?? 'auto';
     this.settings = {
       batchSize: positive('batchSize', options.batchSize ?? 500),
       maxCommandBytes: positive('maxCommandBytes', options.maxCommandBytes ?? 32 * 1024 * 1024),
@@ -190,7 +205,8 @@ class ImapTarget implements MailboxTarget, SessionSource {
     if (known !== undefined) throw new MailboxUnavailable('MAILBOX_NOT_FOUND', known);
     const mode = this.mode ?? (this.authOption === 'auto' ? 'sasl-plain' : this.authOption);
     try {
-      const client = await authenticate(this.connect, mailbox, mode);
+      const token = mode === 'oauth2-app' ? await fetchAccessToken(this.accessToken, `${this.description} acting for ${mailbox}`) : undefined;
+      const client = await authenticate(this.connect, mailbox, mode, token);
       this.mode ??= mode;
       this.adminVerified = true;
       return new MailboxSession(client, mailbox);
@@ -200,8 +216,12 @@ class ImapTarget implements MailboxTarget, SessionSource {
         this.mode = 'master-user'; // no SASL PLAIN on offer: Dovecot's master-user login
         return this.login(mailbox);
       }
+      // With 'oauth2-app' too: a token refused before any login worked is the
+      // app's credentials; once one worked, a refusal is about the mailbox (the
+      // app may not open it, e.g. an application access policy, or no such mailbox).
       if (e.responseCode === 'AUTHORIZATIONFAILED' || this.adminVerified) {
-        const reason = `the server refused ${this.connect.user} acting for ${mailbox}: ${e.message}`;
+        const who = mode === 'oauth2-app' ? "the application's token" : this.connect.user;
+        const reason = `the server refused ${who} acting for ${mailbox}: ${e.message}`;
         this.refused.set(mailbox.toLowerCase(), reason);
         throw new MailboxUnavailable('MAILBOX_NOT_FOUND', reason);
       }

@@ -3,7 +3,11 @@
 // scheme without its mailbox part. USER is the administrative identity, in
 // percent-encoding where needed (admin%40corp.example). The password never
 // goes in the URL: it comes from XIP_IMAP_PASSWORD (target-spec.ts).
-// Query options: auth=auto|sasl-plain|master-user, starttls=required|never.
+// Query options: auth=auto|sasl-plain|master-user|oauth2-app,
+// starttls=required|never. With auth=oauth2-app (app-only OAuth 2.0,
+// oauth2.ts) there is no administrative identity: the URL need not name a
+// user (imaps://outlook.office365.com?auth=oauth2-app), and one it names is
+// not used for logging in.
 import type { AuthMode } from './authenticate.js';
 
 export interface ImapAddress {
@@ -17,8 +21,11 @@ export interface ImapAddress {
   readonly description: string;
 }
 
-/** Parses the address; the error message says what is wrong with it. */
-export function parseImapUrl(text: string): ImapAddress {
+/**
+ * Parses the address; the error message says what is wrong with it.
+ * `authOption` is the auth mode set beside the URL, which wins over the URL's.
+ */
+export function parseImapUrl(text: string, authOption?: AuthMode | 'auto'): ImapAddress {
   let url: URL;
   try {
     url = new URL(text);
@@ -28,7 +35,6 @@ export function parseImapUrl(text: string): ImapAddress {
   const secure = url.protocol === 'imaps:';
   if (!secure && url.protocol !== 'imap:') throw new TypeError(`"${url.protocol}" is not imap: or imaps:`);
   if (url.password) throw new TypeError('the URL holds a password: put it in XIP_IMAP_PASSWORD instead, so that it shows in no command line or log');
-  if (!url.username) throw new TypeError('the URL names no user: imap://USER@HOST:PORT, USER being the administrative identity');
   if (!url.hostname) throw new TypeError('the URL names no host');
   if (url.pathname !== '' && url.pathname !== '/') throw new TypeError(`the URL has a path (${url.pathname}); the folder is a setting of its own`);
   let user: string;
@@ -42,10 +48,13 @@ export function parseImapUrl(text: string): ImapAddress {
   let auth: ImapAddress['auth'];
   let starttls: ImapAddress['starttls'];
   for (const [key, value] of url.searchParams) {
-    if (key === 'auth' && (value === 'auto' || value === 'sasl-plain' || value === 'master-user')) auth = value;
+    if (key === 'auth' && (value === 'auto' || value === 'sasl-plain' || value === 'master-user' || value === 'oauth2-app')) auth = value;
     else if (key === 'starttls' && (value === 'required' || value === 'never') && !secure) starttls = value;
-    else throw new TypeError(`unknown URL option ${key}=${value} (known: auth=auto|sasl-plain|master-user, starttls=required|never for imap://)`);
+    else throw new TypeError(`unknown URL option ${key}=${value} (known: auth=auto|sasl-plain|master-user|oauth2-app, starttls=required|never for imap://)`);
   }
-  const description = `${url.protocol}//${url.username}@${url.host}${url.search}`;
+  if (!url.username && (authOption ?? auth) !== 'oauth2-app') {
+    throw new TypeError('the URL names no user: imap://USER@HOST:PORT, USER being the administrative identity (or auth=oauth2-app, which has none)');
+  }
+  const description = `${url.protocol}//${url.username ? `${url.username}@` : ''}${url.host}${url.search}`;
   return { secure, host, port, user, auth, starttls, description };
 }
