@@ -1,6 +1,7 @@
 // The delivery adapters and their port. Wiring (cli/, server/) calls
 // parseTarget once at start-up and createTarget with the result; the core
 // sees only MailboxTarget (port.ts).
+import type { GraphExtras } from './graph/create.js';
 import type { ImapTargetOptions } from './imap/index.js';
 import { createMaildirTarget, type MaildirTargetOptions } from './maildir/index.js';
 import type { MailboxTarget } from './port.js';
@@ -16,6 +17,7 @@ export { createMaildirTarget, type MaildirTargetOptions } from './maildir/index.
 export interface TargetExtras {
   readonly imap?: Omit<ImapTargetOptions, 'url' | 'password'>;
   readonly maildir?: Omit<MaildirTargetOptions, 'root'>;
+  readonly graph?: GraphExtras;
 }
 
 /** The IMAP adapter (and imapflow) is loaded only when an IMAP target is asked for: a Maildir import does without its memory. */
@@ -25,7 +27,15 @@ export async function createTarget(spec: TargetSpec, extras: TargetExtras = {}):
       return createMaildirTarget({ ...extras.maildir, root: spec.root });
     case 'imap': {
       const { createImapTarget } = await import('./imap/index.js');
-      return createImapTarget({ ...extras.imap, url: spec.url, password: spec.password });
+      if (!spec.oauth2) return createImapTarget({ ...extras.imap, url: spec.url, password: spec.password });
+      const { appTokens } = await import('./graph/create.js');
+      const app = spec.oauth2;
+      const tokens = appTokens(app, extras.graph);
+      return createImapTarget({ ...extras.imap, url: spec.url, accessToken: () => tokens.token(app.scope) });
+    }
+    case 'graph': {
+      const { graphTarget } = await import('./graph/create.js');
+      return graphTarget(spec, extras.graph);
     }
   }
 }

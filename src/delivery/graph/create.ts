@@ -9,9 +9,9 @@ import { readGraphDirectory } from './directory.js';
 import { HttpClient } from './http.js';
 import { createGraphTarget, type GraphTargetOptions } from './index.js';
 import { DEFAULT_RETRY } from './retry.js';
-import type { GraphSpec } from './settings.js';
+import type { GraphApp, GraphSpec } from './settings.js';
 import { Gates, OUTLOOK_LIMITS } from './throttle.js';
-import { createTokenSource } from './token.js';
+import { createTokenSource, type TokenSource } from './token.js';
 
 /** What `--to`/`--directory` do not say: a private CA (tests; NODE_EXTRA_CA_CERTS otherwise), limits for a bench. */
 export interface GraphExtras {
@@ -42,6 +42,15 @@ export async function graphTarget(spec: GraphSpec, extras: GraphExtras = {}): Pr
         }
       : {}),
   });
+}
+
+/**
+ * A token source for the app alone (the IMAP target with auth=oauth2-app).
+ * Its HTTPS agent lives as long as the process: it holds no socket between
+ * token requests once they end (keep-alive sockets close when idle).
+ */
+export function appTokens(app: GraphApp, extras: { ca?: string | Buffer } = {}): TokenSource {
+  return createTokenSource(app, new HttpClient(extras.ca ? { ca: extras.ca } : {}));
 }
 
 /** The users of the tenant as the directory (directory.ts); DIRECTORY_UNAVAILABLE when Graph cannot be asked. */

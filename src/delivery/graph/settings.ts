@@ -11,6 +11,7 @@
 //                             (IMAP with XOAUTH2); default from the cloud,
 //                             "none" to fail them with MESSAGE_TOO_LARGE instead
 //   XIP_GRAPH_IMAP_SCOPE      the scope of that route's token (default https://outlook.office365.com/.default)
+//   XIP_GRAPH_TENANT          the tenant, where no graph:// URL names it (`--to imaps://… --auth oauth2-app`)
 import { readFileSync } from 'node:fs';
 import { XipError } from '../../errors.js';
 import type { GraphCredential } from './token.js';
@@ -24,7 +25,16 @@ export const GRAPH_ENV = {
   loginUrl: 'XIP_GRAPH_LOGIN_URL',
   imapUrl: 'XIP_GRAPH_IMAP_URL',
   imapScope: 'XIP_GRAPH_IMAP_SCOPE',
+  tenant: 'XIP_GRAPH_TENANT',
 } as const;
+
+/** The app as the identity platform knows it: enough to get tokens. */
+export interface GraphApp {
+  readonly tenant: string;
+  readonly clientId: string;
+  readonly credential: GraphCredential;
+  readonly loginUrl: string;
+}
 
 export interface GraphSpec {
   readonly kind: 'graph';
@@ -49,11 +59,13 @@ const IMAP_OF_CLOUD: Readonly<Record<string, string>> = {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function usage(text: string): XipError {
-  return new XipError('USAGE', `--to graph://TENANT: ${text}`);
+type Usage = (text: string) => XipError;
+
+function usageOf(label: string): Usage {
+  return (text) => new XipError('USAGE', `${label}: ${text}`);
 }
 
-function httpsRoot(name: string, value: string): string {
+function httpsRoot(usage: Usage, name: string, value: string): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -66,7 +78,7 @@ function httpsRoot(name: string, value: string): string {
 }
 
 /** A PEM value: the text itself, or the path of a file holding it. */
-function pem(name: string, value: string): string {
+function pem(usage: Usage, name: string, value: string): string {
   if (value.includes('-----BEGIN ')) return value;
   try {
     return readFileSync(value, 'utf8');
@@ -75,28 +87,47 @@ function pem(name: string, value: string): string {
   }
 }
 
-function credentialOf(env: Env): GraphCredential {
+function credentialOf(usage: Usage, env: Env): GraphCredential {
   const cert = env[GRAPH_ENV.cert];
   const key = env[GRAPH_ENV.key];
   if (cert || key) {
     if (!cert || !key) throw usage(`${GRAPH_ENV.cert} and ${GRAPH_ENV.key} go together (the certificate and its private key)`);
-    return { kind: 'certificate', certificatePem: pem(GRAPH_ENV.cert, cert), privateKeyPem: pem(GRAPH_ENV.key, key) };
+    return { kind: 'certificate', certificatePem: pem(usage, GRAPH_ENV.cert, cert), privateKeyPem: pem(usage, GRAPH_ENV.key, key) };
   }
   const secret = env[GRAPH_ENV.secret];
   if (secret) return { kind: 'secret', secret };
   throw usage(`give the app's certificate (${GRAPH_ENV.cert} and ${GRAPH_ENV.key}, preferred) or a client secret (${GRAPH_ENV.secret})`);
 }
 
-export function parseGraphTarget(spec: string, env: Env): GraphSpec {
-  const m = /^graph:\/\/([^/?#]+)\/?$/i.exec(spec);
-  if (!m) throw usage(`"${spec.slice(0, 100)}" is not graph://TENANT (a tenant id or a domain such as contoso.onmicrosoft.com)`);
-  const tenant = m[1]!;
+function checkTenant(usage: Usage, tenant: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(tenant)) throw usage(`the tenant "${tenant.slice(0, 100)}" must be a tenant id or a domain`);
+  return tenant;
+}
+
+/** The app's identity from the environment, for `tenant`. */
+function appOf(usage: Usage, tenant: string, env: Env): GraphApp {
   const clientId = env[GRAPH_ENV.clientId];
   if (!clientId) throw usage(`the app's client id goes in ${GRAPH_ENV.clientId}`);
-  const credential = credentialOf(env);
-  const graphUrl = httpsRoot(GRAPH_ENV.graphUrl, env[GRAPH_ENV.graphUrl] || 'https://graph.microsoft.com');
-  const loginUrl = httpsRoot(GRAPH_ENV.loginUrl, env[GRAPH_ENV.loginUrl] || 'https://login.microsoftonline.com');
+  const credential = credentialOf(usage, env);
+  const loginUrl = httpsRoot(usage, GRAPH_ENV.loginUrl, env[GRAPH_ENV.loginUrl] || 'https://login.microsoftonline.com');
+  return { tenant: checkTenant(usage, tenant), clientId, credential, loginUrl };
+}
+
+/** The app for an IMAP target with `--auth oauth2-app`: the tenant from XIP_GRAPH_TENANT, the token's scope from XIP_GRAPH_IMAP_SCOPE. */
+export function parseOauthApp(env: Env, label: string): GraphApp & { readonly scope: string } {
+  const usage = usageOf(label);
+  const tenant = env[GRAPH_ENV.tenant];
+  if (!tenant) throw usage(`the tenant goes in ${GRAPH_ENV.tenant} (its id or a domain such as contoso.onmicrosoft.com)`);
+  return { ...appOf(usage, tenant, env), scope: env[GRAPH_ENV.imapScope] || 'https://outlook.office365.com/.default' };
+}
+
+/** `graph://TENANT` for `--to` (label '--to') or `--directory`. */
+export function parseGraphTarget(spec: string, env: Env, label = '--to'): GraphSpec {
+  const usage = usageOf(`${label} graph://TENANT`);
+  const m = /^graph:\/\/([^/?#]+)\/?$/i.exec(spec);
+  if (!m) throw usage(`"${spec.slice(0, 100)}" is not graph://TENANT (a tenant id or a domain such as contoso.onmicrosoft.com)`);
+  const { tenant, clientId, credential, loginUrl } = appOf(usage, m[1]!, env);
+  const graphUrl = httpsRoot(usage, GRAPH_ENV.graphUrl, env[GRAPH_ENV.graphUrl] || 'https://graph.microsoft.com');
   const imapSetting = env[GRAPH_ENV.imapUrl];
   const imapUrl = imapSetting === 'none' ? undefined : imapSetting || IMAP_OF_CLOUD[new URL(graphUrl).host];
   if (imapUrl !== undefined && !/^imaps?:\/\//i.test(imapUrl)) throw usage(`${GRAPH_ENV.imapUrl} must be imaps://HOST[:PORT] (or "none")`);
