@@ -11,8 +11,10 @@ import { checkConfig, CONFIG_VERSION, type ConnectorConfig, type ConnectorConfig
 import { IMAP_PASSWORD_ENV } from '../delivery/index.js';
 import { XipError } from '../errors.js';
 import { storedPath, type Home } from '../home/home.js';
+import { GRAPH_ENV } from '../delivery/graph/settings.js';
+import { appFromEnv, needsApp } from '../home/graph-app.js';
 import { staticInputs } from '../home/wiring.js';
-import { readText } from './options.js';
+import { readText, withAuth } from './options.js';
 
 export const SFTP_PASSWORD_ENV = 'XIP_SFTP_PASSWORD';
 export const SFTP_PASSPHRASE_ENV = 'XIP_SFTP_KEY_PASSPHRASE';
@@ -26,6 +28,7 @@ export interface ConnectorFlags {
   directory?: string;
   mapping?: string | false;
   to?: string;
+  auth?: string;
   folder?: string;
   schedule?: string;
   catchAll?: string | false;
@@ -78,10 +81,19 @@ export async function sourceFromFlags(home: Home, spec: string, flags: Connector
   return { kind: 'folder', path: storedPath(home, resolve(spec)) };
 }
 
-function targetFromFlags(home: Home, to: string, env: NodeJS.ProcessEnv): ConnectorConfigInput['target'] {
-  if (to.startsWith('maildir:')) return { to: `maildir:${storedPath(home, resolve(to.slice('maildir:'.length)))}` };
-  const password = env[IMAP_PASSWORD_ENV];
-  return { to, ...(password ? { password } : {}) };
+/** The target from --to (and --auth); the Microsoft 365 app captured from XIP_GRAPH_* when the target or the directory needs it. */
+function targetFromFlags(home: Home, flags: ConnectorFlags, env: NodeJS.ProcessEnv, current?: ConnectorConfig): ConnectorConfigInput['target'] {
+  const to = withAuth(flags.to ?? current!.target.to, flags.auth);
+  const directory = flags.directory ?? (current && 'graph' in current.directory ? current.directory.graph : undefined);
+  const app = needsApp(to, directory) ? { app: appFromEnv(env, current?.target.app) } : {};
+  if (to.startsWith('maildir:')) return { to: flags.to ? `maildir:${storedPath(home, resolve(to.slice('maildir:'.length)))}` : to, ...app };
+  const password = env[IMAP_PASSWORD_ENV] || (flags.to === undefined || flags.to === current?.target.to ? current?.target.password : undefined);
+  return { to, ...(password && !/[?&]auth=oauth2-app/i.test(to) ? { password } : {}), ...app };
+}
+
+/** --directory: a CSV copied in, or graph://TENANT read at each run. */
+async function directoryFromFlag(path: string): Promise<ConnectorConfigInput['directory']> {
+  return /^graph:/i.test(path) ? { graph: path } : readCopy(path, 'directory');
 }
 
 function settle(value: string | undefined): number | undefined {
@@ -102,16 +114,16 @@ export function checkSchedule(schedule: string): void {
 export async function configFromFlags(home: Home, name: string, flags: ConnectorFlags, env: NodeJS.ProcessEnv): Promise<ConnectorConfig> {
   if (!flags.source) throw new XipError('CONFIG_INVALID', '--source is required: a folder, sftp://… or an Azure Blob container URL');
   if (!flags.directory) throw new XipError('CONFIG_INVALID', '--directory is required: the organisation directory, email,name,aliases,litigationHold');
-  if (!flags.to) throw new XipError('CONFIG_INVALID', '--to is required: maildir:ROOT, imap://USER@HOST:PORT or imaps://USER@HOST:PORT');
+  if (!flags.to) throw new XipError('CONFIG_INVALID', '--to is required: maildir:ROOT, imap://USER@HOST:PORT, imaps://USER@HOST:PORT or graph://TENANT');
   const input: ConnectorConfigInput = {
     version: CONFIG_VERSION,
     name,
     source: await sourceFromFlags(home, flags.source, flags, env),
     trust: await Promise.all((flags.trust ?? []).map((p) => readCopy(p, 'trust file'))),
     crls: await Promise.all((flags.crl ?? []).map((p) => readCopy(p, 'CRL file'))),
-    directory: await readCopy(flags.directory, 'directory'),
+    directory: await directoryFromFlag(flags.directory),
     ...(flags.mapping ? { mapping: await readCopy(flags.mapping, 'mapping') } : {}),
-    target: targetFromFlags(home, flags.to, env),
+    target: targetFromFlags(home, flags, env),
     ...(flags.folder !== undefined ? { folder: flags.folder } : {}),
     ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
     ...(flags.catchAll ? { catchAll: flags.catchAll } : {}),
@@ -134,10 +146,10 @@ export async function editedConfig(home: Home, current: ConnectorConfig, flags: 
   }
   if (flags.trust) next.trust = await Promise.all(flags.trust.map((p) => readCopy(p, 'trust file')));
   if (flags.crl) next.crls = await Promise.all(flags.crl.map((p) => readCopy(p, 'CRL file')));
-  if (flags.directory) next.directory = await readCopy(flags.directory, 'directory');
+  if (flags.directory) next.directory = await directoryFromFlag(flags.directory);
   if (flags.mapping === false) delete next.mapping;
   else if (flags.mapping) next.mapping = await readCopy(flags.mapping, 'mapping');
-  if (flags.to) next.target = targetFromFlags(home, flags.to, env[IMAP_PASSWORD_ENV] || !current.target.password ? env : { ...env, [IMAP_PASSWORD_ENV]: current.target.password });
+  if (flags.to || flags.auth || flags.directory || Object.values(GRAPH_ENV).some((name) => env[name])) next.target = targetFromFlags(home, flags, env, current);
   if (flags.folder !== undefined) next.folder = flags.folder;
   if (flags.schedule !== undefined) next.schedule = flags.schedule;
   if (flags.catchAll === false) delete next.catchAll;

@@ -118,7 +118,7 @@ function registerListAndShow(connector: Command, io: Output, act: Act, env: Node
           if (!row) throw new XipError('CONNECTOR_NOT_FOUND', `there is no connector named "${name}"`);
           const config = openConfig(row.config, state.box);
           const [last] = await state.store.listRuns(name, 1);
-          const shown = { ...redacted(config), trust: config.trust.map((t) => t.file), crls: config.crls.map((c) => c.file), directory: config.directory.file, mapping: config.mapping?.file ?? null };
+          const shown = { ...redacted(config), trust: config.trust.map((t) => t.file), crls: config.crls.map((c) => c.file), directory: 'graph' in config.directory ? config.directory.graph : config.directory.file, mapping: config.mapping?.file ?? null };
           const out = { name, paused: row.paused, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString(), nextRun: nextRun(config, row.paused)?.toISOString() ?? null, config: shown, lastRun: last ? runJson(last) : null };
           if (flags.json) io.out(JSON.stringify(out));
           else io.out(...JSON.stringify(out, null, 2).split('\n'));

@@ -10,10 +10,10 @@ import { formatRunLog } from '../connector/run-log.js';
 import { createTarget, parseTarget } from '../delivery/index.js';
 import { XipError } from '../errors.js';
 import { openSqliteLedger } from '../ledger/sqlite.js';
-import { loadDirectory, loadMapping, mappingOptions } from '../mapping/index.js';
+import { loadDirectory, loadMapping, mappingOptions, type Directory } from '../mapping/index.js';
 import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
-import { addTrustOptions, readText, wholeFlag } from './options.js';
+import { addTrustOptions, readText, wholeFlag, withAuth } from './options.js';
 import { loadTrust, type TrustFlags } from './trust-options.js';
 
 interface ImportFlags extends TrustFlags {
@@ -28,7 +28,17 @@ interface ImportFlags extends TrustFlags {
   staging?: string;
   batchSize?: string;
   concurrency?: string;
+  auth?: string;
   json?: boolean;
+}
+
+/** The directory: a CSV file, or the users of a Microsoft 365 tenant. */
+export async function readDirectory(where: string, holdOnly: boolean, env: NodeJS.ProcessEnv): Promise<Directory> {
+  if (!/^graph:/i.test(where)) return loadDirectory(await readText(where, 'directory'), where);
+  if (holdOnly) throw new XipError('USAGE', '--hold-only needs to know who is on litigation hold, which Microsoft Graph does not expose: give a CSV directory with its litigationHold column (docs/microsoft-365.md)');
+  const { parseGraphTarget } = await import('../delivery/graph/settings.js');
+  const { graphDirectory } = await import('../delivery/graph/create.js');
+  return graphDirectory(parseGraphTarget(where, env, '--directory'));
 }
 
 /** Environment variable for crash tests only: `after-item:N`, `after-pending:N`, `after-deliver:N` or (connector runs) `after-fetch:N`. */
@@ -46,8 +56,9 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
     program
       .command('import')
       .argument('<files...>', 'XIP files')
-      .requiredOption('--directory <csv>', 'the organisation directory: email,name,aliases,litigationHold')
-      .requiredOption('--to <target>', 'maildir:ROOT, imap://USER@HOST:PORT or imaps://USER@HOST:PORT (password in XIP_IMAP_PASSWORD)')
+      .requiredOption('--directory <csv>', 'the organisation directory: a CSV (email,name,aliases,litigationHold) or graph://TENANT (Microsoft 365 users)')
+      .requiredOption('--to <target>', 'maildir:ROOT, imap://USER@HOST:PORT, imaps://USER@HOST:PORT (password in XIP_IMAP_PASSWORD) or graph://TENANT (app in XIP_GRAPH_*)')
+      .option('--auth <mode>', 'how an IMAP target logs in: auto, sasl-plain, master-user or oauth2-app (app-only OAuth 2.0, XIP_GRAPH_*)')
       .option('--mapping <csv>', 'custom mapping of source user ids: sourceId,mailbox')
       .option('--folder <name>', 'the folder each copy goes into', 'Inbox/XIP')
       .option('--catch-all <address>', 'the mailbox that receives items mapping to nobody')
@@ -56,7 +67,7 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
       .option('--connector <name>', 'the source name when neither the manifest nor xip.json names one', 'xip')
       .option('--staging <dir>', 'where containers are copied and verified (default: the system temporary directory)')
       .option('--batch-size <n>', 'copies sent to one mailbox in one batch', '200')
-      .option('--concurrency <n>', 'batches in flight at once, each for another mailbox', '4')
+      .option('--concurrency <n>', 'batches in flight at once, each for another mailbox (default 4; 64 for graph://)')
       .description('verify, convert and deliver every item into the mailboxes of its participants, exactly once'),
   )
     .option('--json', "print the run's log as one JSON object")
@@ -65,12 +76,13 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
         await runAction(io, flags.json, async () => {
           const { trust, crls, at, limits } = await loadTrust(flags);
           const batchSize = wholeFlag('--batch-size', flags.batchSize);
-          const concurrency = wholeFlag('--concurrency', flags.concurrency);
-          const directory = loadDirectory(await readText(flags.directory, 'directory'), flags.directory);
+          const concurrency = flags.concurrency === undefined ? undefined : wholeFlag('--concurrency', flags.concurrency);
+          const spec = parseTarget(withAuth(flags.to, flags.auth), env);
+          const directory = await readDirectory(flags.directory, flags.holdOnly ?? false, env);
           const mapping = flags.mapping ? loadMapping(await readText(flags.mapping, 'mapping'), flags.mapping, directory) : undefined;
           const options = mappingOptions({ directory, mapping, catchAll: flags.catchAll, holdOnly: flags.holdOnly ?? false });
           const crash = crashPoint(env[CRASH_ENV]);
-          const target = await createTarget(parseTarget(flags.to, env));
+          const target = await createTarget(spec);
           const ledger = await openSqliteLedger(flags.state);
           try {
             const log = await runImport({

@@ -33,3 +33,17 @@ export function addTrustOptions(cmd: Command): Command {
     .option('--max-total-size <bytes>', 'refuse containers with more uncompressed bytes (default 68719476736 = 64 GiB)')
     .option('--max-ratio <n>', 'refuse entries over 1 MiB compressed more than this (default 200)');
 }
+
+/** `--auth MODE` as the URL's auth= option of an IMAP target. */
+export function withAuth(to: string, auth: string | undefined): string {
+  if (auth === undefined) return to;
+  if (!/^imaps?:/i.test(to)) throw new XipError('USAGE', `--auth is for an IMAP target (imap:// or imaps://), not ${to.split(':')[0]}:`);
+  let url: URL;
+  try {
+    url = new URL(to);
+  } catch {
+    return to; // parseTarget says what is wrong with it
+  }
+  url.searchParams.set('auth', auth);
+  return url.toString().replace(/\/\?/, '?').replace(/\/$/, '');
+}

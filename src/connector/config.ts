@@ -16,6 +16,23 @@ export const DEFAULT_SCHEDULE = '0 2 * * *'; // every day at 02:00, local time
 export const DEFAULT_FOLDER = 'Inbox/XIP';
 export const DEFAULT_SETTLE_SECONDS = 5;
 
+/**
+ * The Microsoft 365 app (graph:// targets and directories, IMAP with
+ * auth=oauth2-app), as the XIP_GRAPH_* variables said when the connector was
+ * added: a certificate's PEM is copied in, the secret and the key sealed.
+ */
+const graphApp = z.strictObject({
+  tenant: z.string().min(1).optional(),
+  clientId: z.string().min(1, 'must name the app (XIP_GRAPH_CLIENT_ID)'),
+  clientSecret: z.string().min(1).optional(),
+  certificate: z.string().min(1).optional(),
+  privateKey: z.string().min(1).optional(),
+  graphUrl: z.string().min(1).optional(),
+  loginUrl: z.string().min(1).optional(),
+  imapUrl: z.string().min(1).optional(),
+  imapScope: z.string().min(1).optional(),
+});
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
@@ -58,9 +75,10 @@ export const connectorConfig = z.strictObject({
   /** Trusted certificates, PEM text; each is a trust anchor. */
   trust: z.array(textFile).min(1, 'give at least one --trust PEM: the certificates you trust to sign containers'),
   crls: z.array(textFile).default([]),
-  directory: textFile,
+  /** A CSV copied in, or the users of a Microsoft 365 tenant read at each run. */
+  directory: z.union([textFile, z.strictObject({ graph: z.string().regex(/^graph:\/\/[^/?#]+\/?$/i, 'must be graph://TENANT') })]),
   mapping: textFile.optional(),
-  target: z.strictObject({ to: z.string().min(1), password: secret.optional() }),
+  target: z.strictObject({ to: z.string().min(1), password: secret.optional(), app: graphApp.optional() }),
   folder: z.string().min(1, 'must not be empty').default(DEFAULT_FOLDER),
   schedule: z.string().min(1).default(DEFAULT_SCHEDULE),
   catchAll: z.string().regex(ADDRESS, 'must be an email address of the directory').optional(),
@@ -94,6 +112,7 @@ export function secretPaths(config: ConnectorConfigInput): string[][] {
   const s = config.source as Record<string, unknown>;
   for (const key of ['password', 'privateKey', 'passphrase', 'secret']) if (typeof s[key] === 'string') paths.push(['source', key]);
   if (config.target.password !== undefined) paths.push(['target', 'password']);
+  for (const key of ['clientSecret', 'privateKey'] as const) if (config.target.app?.[key] !== undefined) paths.push(['target', 'app', key]);
   return paths;
 }
 

@@ -5,7 +5,10 @@
 import type { ConnectorConfig, SourceConfig } from '../connector/config.js';
 import type { ConnectorRunOptions } from '../connector/daily.js';
 import { createTarget, IMAP_PASSWORD_ENV, parseTarget } from '../delivery/index.js';
-import { loadDirectory, loadMapping, mappingOptions } from '../mapping/index.js';
+import * as graphSettings from '../delivery/graph/settings.js';
+import { XipError } from '../errors.js';
+import { loadDirectory, loadMapping, mappingOptions, type Directory } from '../mapping/index.js';
+import { envFromApp } from './graph-app.js';
 import type { ConnectorSource } from '../ports/container-source.js';
 import { parseCertificates, parseCrls } from '../xip/cms/index.js';
 import { livePath, type Home } from './home.js';
@@ -41,7 +44,17 @@ export async function buildSource(home: Home, source: SourceConfig): Promise<Con
 /** The target as `--to` names it, a maildir root inside XIP_HOME resolved again. */
 export function targetSpec(home: Home, config: ConnectorConfig) {
   const to = config.target.to.startsWith('maildir:') ? `maildir:${livePath(home, config.target.to.slice('maildir:'.length))}` : config.target.to;
-  return parseTarget(to, config.target.password !== undefined ? { [IMAP_PASSWORD_ENV]: config.target.password } : {});
+  return parseTarget(to, { ...envFromApp(config.target.app), ...(config.target.password !== undefined ? { [IMAP_PASSWORD_ENV]: config.target.password } : {}) });
+}
+
+/** The directory: the CSV copied in, or the tenant's users (read over the network: at run time only). */
+async function directoryOf(config: ConnectorConfig): Promise<Directory> {
+  const d = config.directory;
+  if (!('graph' in d)) return loadDirectory(d.text, d.file);
+  if (config.holdOnly) throw new XipError('CONFIG_INVALID', 'holdOnly needs to know who is on litigation hold, which Microsoft Graph does not expose: give a CSV directory with its litigationHold column');
+  const { parseGraphTarget } = graphSettings;
+  const { graphDirectory } = await import('../delivery/graph/create.js');
+  return graphDirectory(parseGraphTarget(d.graph, envFromApp(config.target.app), 'directory'));
 }
 
 export type RunInputs = Pick<ConnectorRunOptions, 'source' | 'target' | 'verify' | 'mapping' | 'folder' | 'connectorName' | 'settleMs'>;
@@ -52,18 +65,27 @@ export type RunInputs = Pick<ConnectorRunOptions, 'source' | 'target' | 'verify'
  * address parsed. `add` and `edit` call it so that a mistake is reported
  * when it is made, not at the next scheduled run.
  */
-export function staticInputs(home: Home, config: ConnectorConfig): Pick<RunInputs, 'verify' | 'mapping'> & { targetDescription: string } {
+export function staticInputs(home: Home, config: ConnectorConfig): Pick<RunInputs, 'verify'> & { targetDescription: string } {
   const trust = config.trust.flatMap((t) => parseCertificates(Buffer.from(t.text), t.file));
   const crls = config.crls.flatMap((c) => parseCrls(Buffer.from(c.text), c.file));
-  const directory = loadDirectory(config.directory.text, config.directory.file);
+  const d = config.directory;
+  if ('graph' in d) {
+    const { parseGraphTarget } = graphSettings;
+    parseGraphTarget(d.graph, envFromApp(config.target.app), 'directory');
+    if (config.holdOnly) throw new XipError('CONFIG_INVALID', 'holdOnly needs to know who is on litigation hold, which Microsoft Graph does not expose: give a CSV directory with its litigationHold column');
+  } else mappingOf(config, loadDirectory(d.text, d.file));
+  return { verify: { trust, crls, stagingDir: home.staging }, targetDescription: targetSpec(home, config).description };
+}
+
+function mappingOf(config: ConnectorConfig, directory: Directory): RunInputs['mapping'] {
   const mapping = config.mapping ? loadMapping(config.mapping.text, config.mapping.file, directory) : undefined;
-  const options = mappingOptions({ directory, mapping, catchAll: config.catchAll, holdOnly: config.holdOnly });
-  return { verify: { trust, crls, stagingDir: home.staging }, mapping: options, targetDescription: targetSpec(home, config).description };
+  return mappingOptions({ directory, mapping, catchAll: config.catchAll, holdOnly: config.holdOnly });
 }
 
 /** Everything of the configuration a run takes; the caller closes source and target. */
 export async function runInputs(home: Home, config: ConnectorConfig): Promise<RunInputs> {
-  const { verify, mapping: options } = staticInputs(home, config);
+  const { verify } = staticInputs(home, config);
+  const options = mappingOf(config, await directoryOf(config));
   const source = await buildSource(home, config.source);
   let target;
   try {

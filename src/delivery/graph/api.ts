@@ -29,7 +29,7 @@ export interface ApiSettings {
 }
 
 /** Codes Graph answers for a mailbox that cannot be reached by this app (404, 403). */
-const MAILBOX_CODES = new Set(['ErrorInvalidUser', 'MailboxNotEnabledForRESTAPI', 'MailboxNotSupportedForRESTAPI', 'ResourceNotFound', 'ErrorAccessDenied', 'ErrorNonExistentMailbox', 'Authorization_RequestDenied']);
+const MAILBOX_CODES = new Set(['ErrorInvalidUser', 'MailboxNotEnabledForRESTAPI', 'MailboxNotSupportedForRESTAPI', 'ErrorAccessDenied', 'ErrorNonExistentMailbox', 'Authorization_RequestDenied']);
 
 export class GraphApi {
   readonly graphUrl: string;

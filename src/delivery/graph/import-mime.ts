@@ -44,8 +44,11 @@ export function base64Length(size: number): number {
   return Math.ceil(size / 3) * 4;
 }
 
+/** The request was over what Graph takes in one request (413): the message goes by the IMAP route, or fails. */
+export const REQUEST_TOO_LARGE = 'request-too-large';
+
 /** Imports one message; a fault that outlasts the retries is a `failed` (never sent) or `unknown` (may be stored) outcome, a lost connection throughout a DeliveryError. */
-export async function importMessage(api: GraphApi, settings: ImportSettings, mailbox: string, folderId: string, message: OutgoingMessage, body: string): Promise<DeliveryOutcome> {
+export async function importMessage(api: GraphApi, settings: ImportSettings, mailbox: string, folderId: string, message: OutgoingMessage, body: string): Promise<DeliveryOutcome | typeof REQUEST_TOO_LARGE> {
   const id = message.messageId;
   const url = api.userUrl('beta', mailbox, `/mailFolders/${encodeURIComponent(folderId)}/importMime`);
   let maybeStored = false;
@@ -62,6 +65,7 @@ export async function importMessage(api: GraphApi, settings: ImportSettings, mai
       const answer = await api.call(mailbox, { method: 'POST', url, headers: { 'content-type': 'text/plain', accept: 'application/json' }, body }, body.length);
       const verdict = judge(answer, message);
       if (verdict.kind === 'done') return verdict.outcome;
+      if (verdict.kind === 'too-large') return REQUEST_TOO_LARGE;
       last = verdict.reason;
       if (verdict.kind === 'throttled') {
         if (++throttled > settings.maxThrottled) return failed(id, 'TARGET_UNAVAILABLE', `${mailbox} stayed throttled (${throttled - 1} times); last: ${last}`);
@@ -86,6 +90,7 @@ export async function importMessage(api: GraphApi, settings: ImportSettings, mai
 
 type Verdict =
   | { readonly kind: 'done'; readonly outcome: DeliveryOutcome }
+  | { readonly kind: 'too-large' }
   | { readonly kind: 'throttled'; readonly retryAfterMs: number | undefined; readonly maybeStored: boolean; readonly reason: string }
   | { readonly kind: 'retry'; readonly maybeStored: boolean; readonly reason: string };
 
@@ -101,7 +106,8 @@ function judge(answer: Answer, message: OutgoingMessage): Verdict {
   // 429 is a refusal; a 503 may come from a front end after the mailbox acted, so it is looked up.
   if (answer.kind === 'throttled') return { kind: 'throttled', retryAfterMs: answer.retryAfterMs, maybeStored: answer.status === 503, reason };
   if (answer.status >= 500) return { kind: 'retry', maybeStored: true, reason };
-  if (answer.status === 413 || /SizeExceeded|TooLarge/i.test(answer.code)) {
+  if (answer.status === 413) return { kind: 'too-large' };
+  if (/SizeExceeded|TooLarge/i.test(answer.code)) {
     return { kind: 'done', outcome: failed(id, 'MESSAGE_TOO_LARGE', `${message.size} octets (${base64Length(message.size)} in base64): ${reason}`) };
   }
   if (/Quota/i.test(answer.code)) return { kind: 'done', outcome: failed(id, 'STORAGE_FULL', reason) };

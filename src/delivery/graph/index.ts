@@ -17,7 +17,7 @@ import { failed, type DeliveryOutcome, type MailboxTarget, type OutgoingMessage 
 import { GraphApi, MailboxUnavailable } from './api.js';
 import { FolderIds } from './folders.js';
 import { HttpClient, type HttpSettings } from './http.js';
-import { base64Length, importMessage, readMessage, type ImportSettings } from './import-mime.js';
+import { base64Length, importMessage, readMessage, REQUEST_TOO_LARGE, type ImportSettings } from './import-mime.js';
 import { fetchMessagePage, findMessage, listMessages } from './lookup.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
 import { Gates, OUTLOOK_LIMITS, type OutlookLimits } from './throttle.js';
@@ -27,8 +27,15 @@ export { OUTLOOK_LIMITS, type OutlookLimits } from './throttle.js';
 export { createTokenSource, type GraphCredential, type TokenSource, type TokenSettings } from './token.js';
 export { HttpClient, type HttpSettings } from './http.js';
 
-/** 4 MB: the largest request Outlook's Graph APIs take (https://learn.microsoft.com/en-us/graph/api/resources/message: "total request size" limits, and the large-attachment page). */
-export const GRAPH_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest base64 body sent in one importMime: Graph limits "the total
+ * size of each REST request" to 4 MB, headers included
+ * (https://learn.microsoft.com/en-us/graph/api/profilephoto-update); the
+ * importMime page states no limit of its own. 4,000,000 less room for the
+ * request line and headers. A 413 all the same sends the message by the
+ * IMAP route.
+ */
+export const GRAPH_MAX_REQUEST_BYTES = 3_990_000;
 
 export interface GraphTargetOptions {
   readonly tenant: string;
@@ -87,7 +94,9 @@ class GraphTarget implements MailboxTarget {
     const large: number[] = [];
     messages.forEach((m, i) => (base64Length(m.size) > this.#maxRequestBytes ? large : small).push(i));
     try {
-      await Promise.all([this.#viaGraph(mailbox, folder, messages, small, outcomes), this.#viaLarge(mailbox, folder, messages, large, outcomes)]);
+      const viaLarge = this.#viaLarge(mailbox, folder, messages, large, outcomes);
+      const refused = await this.#viaGraph(mailbox, folder, messages, small, outcomes);
+      await Promise.all([viaLarge, this.#viaLarge(mailbox, folder, messages, refused, outcomes)]);
     } catch (e) {
       if (e instanceof DeliveryError) throw new DeliveryError(e.code, e.detail, { cause: e, partial: outcomes.filter((o) => o !== undefined) });
       throw e;
@@ -95,15 +104,17 @@ class GraphTarget implements MailboxTarget {
     return outcomes.map((o, i) => o ?? failed(messages[i]!.messageId, 'TARGET_UNAVAILABLE', 'not attempted'));
   }
 
-  async #viaGraph(mailbox: string, folder: string, messages: readonly OutgoingMessage[], indexes: readonly number[], outcomes: (DeliveryOutcome | undefined)[]): Promise<void> {
-    if (indexes.length === 0) return;
+  /** Imports by Graph; returns the messages Graph refused as too large for one request (413), for the IMAP route. */
+  async #viaGraph(mailbox: string, folder: string, messages: readonly OutgoingMessage[], indexes: readonly number[], outcomes: (DeliveryOutcome | undefined)[]): Promise<number[]> {
+    const refused: number[] = [];
+    if (indexes.length === 0) return refused;
     let folderId: string;
     try {
       folderId = (await withRetries(this.#import.retry, `the folder ${folder} of ${mailbox}`, () => this.#folders.resolve(mailbox, folder, true)))!;
     } catch (e) {
       if (!(e instanceof MailboxUnavailable)) throw e;
       for (const i of indexes) outcomes[i] = failed(messages[i]!.messageId, 'MAILBOX_NOT_FOUND', e.reason);
-      return;
+      return refused;
     }
     // As many workers as the mailbox may have requests in flight; the gate keeps them within the limits.
     let next = 0;
@@ -118,7 +129,9 @@ class GraphTarget implements MailboxTarget {
         }
         try {
           const body = (await readMessage(m)).toString('base64');
-          outcomes[i] = await importMessage(this.#api, this.#import, mailbox, folderId, m, body);
+          const outcome = await importMessage(this.#api, this.#import, mailbox, folderId, m, body);
+          if (outcome === REQUEST_TOO_LARGE) refused.push(i);
+          else outcomes[i] = outcome;
         } catch (e) {
           if (e instanceof MailboxUnavailable) {
             unavailable = e;
@@ -129,6 +142,7 @@ class GraphTarget implements MailboxTarget {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.#concurrent, indexes.length) }, worker));
+    return refused;
   }
 
   async #viaLarge(mailbox: string, folder: string, messages: readonly OutgoingMessage[], indexes: readonly number[], outcomes: (DeliveryOutcome | undefined)[]): Promise<void> {
@@ -136,7 +150,7 @@ class GraphTarget implements MailboxTarget {
     if (!this.#large) {
       for (const i of indexes) {
         const m = messages[i]!;
-        outcomes[i] = failed(m.messageId, 'MESSAGE_TOO_LARGE', `${m.size} octets: its base64 (${base64Length(m.size)}) is over the ${this.#maxRequestBytes} a Graph request may carry, and no IMAP route is configured for larger messages (XIP_GRAPH_IMAP_URL)`);
+        outcomes[i] = failed(m.messageId, 'MESSAGE_TOO_LARGE', `${m.size} octets: its base64 (${base64Length(m.size)}) is over what one Graph request may carry (${this.#maxRequestBytes}), and no IMAP route is configured for larger messages (XIP_GRAPH_IMAP_URL)`);
       }
       return;
     }

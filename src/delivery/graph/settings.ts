@@ -131,7 +131,9 @@ export function parseGraphTarget(spec: string, env: Env, label = '--to'): GraphS
   const imapSetting = env[GRAPH_ENV.imapUrl];
   const imapUrl = imapSetting === 'none' ? undefined : imapSetting || IMAP_OF_CLOUD[new URL(graphUrl).host];
   if (imapUrl !== undefined && !/^imaps?:\/\//i.test(imapUrl)) throw usage(`${GRAPH_ENV.imapUrl} must be imaps://HOST[:PORT] (or "none")`);
-  const imapScope = env[GRAPH_ENV.imapScope] || 'https://outlook.office365.com/.default';
+  // The route's token is for the Exchange Online host it logs in to (the cloud's own; the global one otherwise).
+  const cloudImap = IMAP_OF_CLOUD[new URL(graphUrl).host];
+  const imapScope = env[GRAPH_ENV.imapScope] || (cloudImap && imapUrl === cloudImap ? `https://${new URL(cloudImap).host}/.default` : 'https://outlook.office365.com/.default');
   const description = `graph://${tenant} (${graphUrl}, app ${clientId}, ${credential.kind}${imapUrl ? `, large messages by ${imapUrl}` : ''})`;
   return Object.freeze({ kind: 'graph', tenant, clientId, credential, graphUrl, loginUrl, imapUrl, imapScope, description });
 }

@@ -1,7 +1,7 @@
 // Outlook's service limits, kept on our side so that they are used to the
 // full and never crossed (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits):
 // per app and mailbox, 4 concurrent requests, 10,000 requests in any 10
-// minutes, 150 MB uploaded in any 5 minutes. A 429 or 503 answer's
+// minutes, 150 MB (decimal, as the page writes it) uploaded in any 5 minutes. A 429 or 503 answer's
 // Retry-After (https://learn.microsoft.com/en-us/graph/throttling) closes the
 // mailbox's gate until then; other mailboxes go on.
 //
@@ -23,7 +23,7 @@ export const OUTLOOK_LIMITS: OutlookLimits = Object.freeze({
   concurrent: 4,
   requests: 10_000,
   windowMs: 10 * 60_000,
-  uploadBytes: 150 * 1024 * 1024,
+  uploadBytes: 150_000_000,
   uploadWindowMs: 5 * 60_000,
 });
 
