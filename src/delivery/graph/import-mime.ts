@@ -16,6 +16,7 @@ import { delivered, failed, unknown, type DeliveryOutcome, type OutgoingMessage 
 import { DeliveryError } from '../errors.js';
 import type { Answer, GraphApi } from './api.js';
 import { HttpFault } from './http.js';
+import { Throttled } from './folders.js';
 import { findMessage } from './lookup.js';
 import { backoffDelay, sleep, type RetryPolicy } from './retry.js';
 
@@ -58,9 +59,15 @@ export async function importMessage(api: GraphApi, settings: ImportSettings, mai
   for (;;) {
     try {
       if (maybeStored) {
-        const found = await findMessage(api, mailbox, folderId, id);
-        if (found !== undefined) return delivered(id, found);
-        maybeStored = false; // known absent: safe to send
+        const looked = await lookUp(api, mailbox, folderId, id);
+        if (looked.kind === 'found') return delivered(id, looked.ref);
+        if (looked.kind === 'absent') maybeStored = false; // known absent: safe to send
+        else {
+          last = looked.reason;
+          if (++faults > settings.retry.retries) return unknown(id, 'TARGET_UNAVAILABLE', `may be stored; the look-up failed: ${last}`);
+          await sleep(looked.retryAfterMs ?? backoffDelay(settings.retry, faults));
+          continue;
+        }
       }
       const answer = await api.call(mailbox, { method: 'POST', url, headers: { 'content-type': 'text/plain', accept: 'application/json' }, body }, body.length);
       const verdict = judge(answer, message);
@@ -85,6 +92,18 @@ export async function importMessage(api: GraphApi, settings: ImportSettings, mai
     }
     if (++faults > settings.retry.retries) return maybeStored ? unknown(id, 'TARGET_UNAVAILABLE', last) : failed(id, 'TARGET_UNAVAILABLE', last);
     await sleep(backoffDelay(settings.retry, faults));
+  }
+}
+
+/** A look-up that failed (5xx, throttled, no answer) leaves the message as it was: may be stored. */
+async function lookUp(api: GraphApi, mailbox: string, folderId: string, id: string): Promise<{ kind: 'found'; ref: string } | { kind: 'absent' } | { kind: 'failed'; reason: string; retryAfterMs?: number }> {
+  try {
+    const ref = await findMessage(api, mailbox, folderId, id);
+    return ref === undefined ? { kind: 'absent' } : { kind: 'found', ref };
+  } catch (e) {
+    if (e instanceof Throttled) return { kind: 'failed', reason: e.message, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) };
+    if (e instanceof HttpFault || (e instanceof DeliveryError && e.code === 'TARGET_UNAVAILABLE')) return { kind: 'failed', reason: e.message };
+    throw e;
   }
 }
 

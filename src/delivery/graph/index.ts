@@ -119,10 +119,15 @@ class GraphTarget implements MailboxTarget {
     // As many workers as the mailbox may have requests in flight; the gate keeps them within the limits.
     let next = 0;
     let unavailable: MailboxUnavailable | undefined;
+    let stop = false; // a worker met a fault of the whole target: the others take no new message
     const worker = async (): Promise<void> => {
-      while (next < indexes.length) {
+      while (next < indexes.length && !stop) {
         const i = indexes[next++]!;
         const m = messages[i]!;
+        if (Number.isNaN(m.internalDate.getTime())) {
+          outcomes[i] = failed(m.messageId, 'MESSAGE_INVALID', `${m.messageId}: its internal date is not a date`);
+          continue;
+        }
         if (unavailable) {
           outcomes[i] = failed(m.messageId, 'MAILBOX_NOT_FOUND', unavailable.reason);
           continue;
@@ -137,11 +142,17 @@ class GraphTarget implements MailboxTarget {
             unavailable = e;
             outcomes[i] = failed(m.messageId, 'MAILBOX_NOT_FOUND', e.reason);
           } else if (e instanceof DeliveryError && e.code === 'MESSAGE_INVALID') outcomes[i] = failed(m.messageId, e.code, e.detail ?? e.message);
-          else throw e;
+          else {
+            stop = true;
+            throw e;
+          }
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#concurrent, indexes.length) }, worker));
+    // Every worker ends before the batch does: none goes on sending after the batch has been given up.
+    const ends = await Promise.allSettled(Array.from({ length: Math.min(this.#concurrent, indexes.length) }, worker));
+    const fault = ends.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (fault) throw fault.reason;
     return refused;
   }
 

@@ -56,6 +56,11 @@ export class Faults {
     return undefined;
   }
 
+  /** Drops every armed rule (a test's disarm). */
+  clear(): void {
+    this.#armed.length = 0;
+  }
+
   get pending(): number {
     return this.#armed.reduce((n, a) => n + a.left, 0);
   }

@@ -128,6 +128,8 @@ export interface GraphDouble {
   /** A token straight from the store (as if the token endpoint had issued it), for clients that are not under test. */
   issueToken(resource?: string, lifetimeSeconds?: number): string;
   fail(rule: FailRule): void;
+  /** Drops the armed faults not yet used; returns how many requests they would still have hit. */
+  clearFaults(): number;
   /** Per mailbox (userPrincipalName): requests, 429s, highest in flight, octets uploaded, requests that arrived over a limit. */
   stats(): Map<string, MailboxStats>;
   readonly tokensIssued: number;
@@ -217,6 +219,11 @@ export async function startGraphDouble(options: GraphDoubleOptions = {}): Promis
     fail(rule) {
       const mailbox = rule.mailbox === undefined ? undefined : (directory.forMail(rule.mailbox)?.address ?? rule.mailbox);
       faults.add({ ...rule, ...(mailbox !== undefined ? { mailbox } : {}) });
+    },
+    clearFaults() {
+      const left = faults.pending;
+      faults.clear();
+      return left;
     },
     stats() {
       const seen = throttle.stats();
