@@ -24,6 +24,7 @@ export async function graphTarget(spec: GraphSpec, extras: GraphExtras = {}): Pr
   const http = { ...extras.target?.http, ...(extras.ca ? { ca: extras.ca } : {}) };
   return createGraphTarget({
     ...extras.target,
+    limits: { ...spec.limits, ...extras.target?.limits },
     tenant: spec.tenant,
     clientId: spec.clientId,
     credential: spec.credential,

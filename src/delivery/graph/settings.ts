@@ -12,8 +12,11 @@
 //                             "none" to fail them with MESSAGE_TOO_LARGE instead
 //   XIP_GRAPH_IMAP_SCOPE      the scope of that route's token (default https://outlook.office365.com/.default)
 //   XIP_GRAPH_TENANT          the tenant, where no graph:// URL names it (`--to imaps://… --auth oauth2-app`)
+//   XIP_GRAPH_LIMITS          the Outlook limits kept per mailbox, when not Microsoft's (a double,
+//                             a bench): "concurrent=4,requests=10000/600s,upload=150000000/300s"
 import { readFileSync } from 'node:fs';
 import { XipError } from '../../errors.js';
+import type { OutlookLimits } from './throttle.js';
 import type { GraphCredential } from './token.js';
 
 export const GRAPH_ENV = {
@@ -26,6 +29,7 @@ export const GRAPH_ENV = {
   imapUrl: 'XIP_GRAPH_IMAP_URL',
   imapScope: 'XIP_GRAPH_IMAP_SCOPE',
   tenant: 'XIP_GRAPH_TENANT',
+  limits: 'XIP_GRAPH_LIMITS',
 } as const;
 
 /** The app as the identity platform knows it: enough to get tokens. */
@@ -46,7 +50,26 @@ export interface GraphSpec {
   /** The IMAP route for large messages, or undefined for none. */
   readonly imapUrl: string | undefined;
   readonly imapScope: string;
+  /** The limits kept per mailbox where they are not Microsoft's (XIP_GRAPH_LIMITS). */
+  readonly limits: Partial<OutlookLimits>;
   readonly description: string;
+}
+
+/** "concurrent=4,requests=10000/600s,upload=150000000/300s": any of the three, in any order. */
+export function parseLimits(text: string | undefined, usage: (text: string) => XipError = usageOf(GRAPH_ENV.limits)): Partial<OutlookLimits> {
+  const limits: { -readonly [K in keyof OutlookLimits]?: OutlookLimits[K] } = {};
+  if (!text) return limits;
+  for (const part of text.split(',')) {
+    const m = /^\s*(concurrent|requests|upload)\s*=\s*(\d{1,12})(?:\s*\/\s*(\d+(?:\.\d+)?)(ms|s))?\s*$/.exec(part);
+    if (!m || (m[1] === 'concurrent') !== (m[3] === undefined) || Number(m[2]) < 1) throw usage(`${GRAPH_ENV.limits}: "${part.trim().slice(0, 60)}" is not concurrent=N, requests=N/Ts or upload=BYTES/Ts`);
+    const n = Number(m[2]);
+    const ms = m[3] === undefined ? 0 : Math.round(Number(m[3]) * (m[4] === 's' ? 1000 : 1));
+    if (m[3] !== undefined && ms < 1) throw usage(`${GRAPH_ENV.limits}: "${part.trim()}" has no time window`);
+    if (m[1] === 'concurrent') limits.concurrent = n;
+    else if (m[1] === 'requests') [limits.requests, limits.windowMs] = [n, ms];
+    else [limits.uploadBytes, limits.uploadWindowMs] = [n, ms];
+  }
+  return limits;
 }
 
 /** Exchange Online's IMAP host for each Graph cloud (https://learn.microsoft.com/en-us/graph/deployments). */
@@ -134,6 +157,7 @@ export function parseGraphTarget(spec: string, env: Env, label = '--to'): GraphS
   // The route's token is for the Exchange Online host it logs in to (the cloud's own; the global one otherwise).
   const cloudImap = IMAP_OF_CLOUD[new URL(graphUrl).host];
   const imapScope = env[GRAPH_ENV.imapScope] || (cloudImap && imapUrl === cloudImap ? `https://${new URL(cloudImap).host}/.default` : 'https://outlook.office365.com/.default');
+  const limits = parseLimits(env[GRAPH_ENV.limits], usage);
   const description = `graph://${tenant} (${graphUrl}, app ${clientId}, ${credential.kind}${imapUrl ? `, large messages by ${imapUrl}` : ''})`;
-  return Object.freeze({ kind: 'graph', tenant, clientId, credential, graphUrl, loginUrl, imapUrl, imapScope, description });
+  return Object.freeze({ kind: 'graph', tenant, clientId, credential, graphUrl, loginUrl, imapUrl, imapScope, limits, description });
 }

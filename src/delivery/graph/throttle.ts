@@ -15,7 +15,7 @@ export interface OutlookLimits {
   readonly windowMs: number;
   readonly uploadBytes: number;
   readonly uploadWindowMs: number;
-  /** Added to both windows (default 1 % of the request window, at least 250 ms). */
+  /** Added to both windows (default 1 % of the request window, at least 50 ms). */
   readonly slackMs?: number;
 }
 
@@ -85,7 +85,7 @@ export class MailboxGate {
 
   constructor(limits: OutlookLimits, now: () => number = Date.now) {
     this.#limits = limits;
-    const slack = limits.slackMs ?? Math.max(250, Math.round(limits.windowMs / 100));
+    const slack = limits.slackMs ?? Math.max(50, Math.round(limits.windowMs / 100));
     this.#requests = new SlidingWindow(limits.windowMs + slack);
     this.#uploads = new SlidingWindow(limits.uploadWindowMs + slack);
     this.#now = now;
