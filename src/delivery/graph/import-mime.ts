@@ -125,8 +125,12 @@ function judge(answer: Answer, message: OutgoingMessage): Verdict {
   // 429 is a refusal; a 503 may come from a front end after the mailbox acted, so it is looked up.
   if (answer.kind === 'throttled') return { kind: 'throttled', retryAfterMs: answer.retryAfterMs, maybeStored: answer.status === 503, reason };
   if (answer.status >= 500) return { kind: 'retry', maybeStored: true, reason };
+  // Over the mailbox's own limit (ErrorMessageSizeExceeded, whatever the status) is final; a 413 otherwise is the request's limit.
+  if (/SizeExceeded/i.test(answer.code)) {
+    return { kind: 'done', outcome: failed(id, 'MESSAGE_TOO_LARGE', `${message.size} octets, over the mailbox's limit: ${reason}`) };
+  }
   if (answer.status === 413) return { kind: 'too-large' };
-  if (/SizeExceeded|TooLarge/i.test(answer.code)) {
+  if (/TooLarge/i.test(answer.code)) {
     return { kind: 'done', outcome: failed(id, 'MESSAGE_TOO_LARGE', `${message.size} octets (${base64Length(message.size)} in base64): ${reason}`) };
   }
   if (/Quota/i.test(answer.code)) return { kind: 'done', outcome: failed(id, 'STORAGE_FULL', reason) };

@@ -56,12 +56,14 @@ class MsalTokenSource implements TokenSource {
   readonly #held = new Map<string, Held>();
   readonly #pending = new Map<string, Promise<string>>();
   readonly #describe: string;
+  readonly #network: MsalNetwork;
   obtained = 0;
 
   constructor(settings: TokenSettings, http: HttpClient) {
     this.#now = settings.now ?? Date.now;
     this.#describe = `app ${settings.clientId} in tenant ${settings.tenant} (${settings.loginUrl})`;
-    this.#app = new ConfidentialClientApplication(msalConfiguration(settings, http));
+    this.#network = msalNetwork(http);
+    this.#app = new ConfidentialClientApplication(msalConfiguration(settings, this.#network));
   }
 
   token(scope: string): Promise<string> {
@@ -85,7 +87,10 @@ class MsalTokenSource implements TokenSource {
     try {
       result = await this.#app.acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
     } catch (e) {
-      throw new DeliveryError('TARGET_AUTH_FAILED', `no token for ${scope} from ${this.#describe}: ${identityError(e)}`, { cause: e });
+      // MSAL reports a transport fault (TLS, refused connection) as its own error code only: the fault itself is added.
+      const transport = this.#network.lastFault;
+      this.#network.lastFault = undefined;
+      throw new DeliveryError('TARGET_AUTH_FAILED', `no token for ${scope} from ${this.#describe}: ${identityError(e)}${transport ? ` (${transport})` : ''}`, { cause: e });
     }
     if (!result?.accessToken) throw new DeliveryError('TARGET_AUTH_FAILED', `the identity platform gave ${this.#describe} no token for ${scope}`);
     const expires = result.expiresOn?.getTime() ?? asked + 60_000;
@@ -96,7 +101,7 @@ class MsalTokenSource implements TokenSource {
   }
 }
 
-function msalConfiguration(settings: TokenSettings, http: HttpClient): Configuration {
+function msalConfiguration(settings: TokenSettings, network: MsalNetwork): Configuration {
   const login = new URL(settings.loginUrl);
   const credential =
     settings.credential.kind === 'secret'
@@ -110,7 +115,7 @@ function msalConfiguration(settings: TokenSettings, http: HttpClient): Configura
       knownAuthorities: [login.host],
       ...credential,
     },
-    system: { networkClient: msalNetwork(http) },
+    system: { networkClient: network },
   };
 }
 
@@ -141,10 +146,25 @@ function identityError(e: unknown): string {
   return err.errorCode ? `${err.errorCode}: ${text}` : text;
 }
 
-/** MSAL's INetworkModule over our HTTPS client. */
-function msalNetwork(http: HttpClient): NonNullable<Configuration['system']>['networkClient'] {
+type MsalNetwork = NonNullable<NonNullable<Configuration['system']>['networkClient']> & { lastFault: string | undefined };
+
+/** MSAL's INetworkModule over our HTTPS client; the last transport fault is kept for the error message. */
+function msalNetwork(http: HttpClient): MsalNetwork {
+  const network: MsalNetwork = {
+    lastFault: undefined,
+    sendGetRequestAsync: (url, options) => call('GET', url, options),
+    sendPostRequestAsync: (url, options) => call('POST', url, options),
+  };
+  const send = async (req: Parameters<HttpClient['send']>[0]) => {
+    try {
+      return await http.send(req);
+    } catch (e) {
+      network.lastFault = (e as Error).message;
+      throw e;
+    }
+  };
   const call = async <T>(method: 'GET' | 'POST', url: string, options?: { headers?: Record<string, string>; body?: string }) => {
-    const res = await http.send({ method, url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}) });
+    const res = await send({ method, url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}) });
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
     let body: unknown;
@@ -155,8 +175,5 @@ function msalNetwork(http: HttpClient): NonNullable<Configuration['system']>['ne
     }
     return { headers, body: body as T, status: res.status };
   };
-  return {
-    sendGetRequestAsync: (url, options) => call('GET', url, options),
-    sendPostRequestAsync: (url, options) => call('POST', url, options),
-  };
+  return network;
 }
