@@ -1,0 +1,83 @@
+// Messages too large for one Graph request go by the IMAP route: the IMAP
+// target logging in to the same mailbox with SASL XOAUTH2 and the same app's
+// token for Exchange Online. Here Graph is the contract double of Microsoft
+// Graph (test/support/graph-double/), and the IMAP side a real Dovecot 2.3
+// that checks each bearer token at the double's introspection endpoint (a
+// double-only endpoint: Exchange checks its tokens itself), so the token the
+// app obtained through MSAL from the double's identity platform is what
+// Dovecot accepts or refuses.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createGraphTarget } from '../src/delivery/graph/index.js';
+import { createImapTarget } from '../src/delivery/imap/index.js';
+import { startDovecot, type Dovecot } from './support/dovecot.js';
+import { startGraphDouble, type GraphDouble } from './support/graph-double/index.js';
+import { readFolder } from './support/imap-read.js';
+import { testMessage } from './support/messages.js';
+
+const ANA = 'ana@contoso.example';
+const OUTLOOK_SCOPE = 'https://outlook.office365.com/.default';
+
+describe("Graph target with the IMAP route for large messages (Dovecot checking the double's tokens)", () => {
+  let double: GraphDouble;
+  let dovecot: Dovecot;
+  before(async () => {
+    double = await startGraphDouble({ mailboxes: [ANA], maxRequestBytes: 120_000 });
+    dovecot = await startDovecot({ users: [ANA], oauth2: { introspectionUrl: double.introspectionUrl, mechanisms: ['xoauth2'] } });
+  });
+  after(async () => {
+    await dovecot?.stop();
+    await double?.stop();
+  });
+
+  const target = (maxRequestBytes: number) =>
+    createGraphTarget({
+      tenant: double.tenant,
+      clientId: double.clientId,
+      credential: { kind: 'certificate', certificatePem: double.certificatePem, privateKeyPem: double.privateKeyPem! },
+      graphUrl: double.url,
+      loginUrl: double.loginUrl,
+      http: { ca: double.caPem },
+      maxRequestBytes,
+      large: (tokens) => createImapTarget({ url: `imap://${dovecot.host}:${dovecot.port}?auth=oauth2-app&starttls=never`, accessToken: () => tokens.token(OUTLOOK_SCOPE) }),
+    });
+
+  it('a message over the request limit goes by IMAP XOAUTH2 whole; the small ones by importMime; a 413 from Graph sends that one by IMAP too; look-ups find each where it went', async () => {
+    const small = testMessage({ id: 'route-small', bodyBytes: 2_000 });
+    const big = testMessage({ id: 'route-big', bodyBytes: 300_000 }); // over the client's limit: never sent to Graph
+    const refused = testMessage({ id: 'route-413', bodyBytes: 100_000 }); // under the client's limit, over the double's: Graph answers 413
+    const t = target(200_000);
+    const outcomes = await t.deliverBatch(ANA, 'Inbox/XIP', [small, big, refused]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['delivered', 'delivered', 'delivered'], JSON.stringify(outcomes));
+    const viaGraph = double.messages(ANA, 'Inbox/XIP');
+    assert.deepEqual(viaGraph.map((m) => m.internetMessageId), [small.messageId], 'only the small one in Graph');
+    assert.ok(double.requestLog.some((e) => e.status === 413), 'Graph refused the 100 kB one (the fault happened)');
+    const viaImap = await readFolder(dovecot, ANA, 'INBOX.XIP');
+    assert.deepEqual(viaImap.map((m) => m.messageId).sort(), [big.messageId, refused.messageId].sort());
+    const bigStored = viaImap.find((m) => m.messageId === big.messageId)!;
+    assert.ok(bigStored.source.equals(big.bytes), 'whole, byte for byte');
+    const found = await t.findExisting(ANA, 'Inbox/XIP', [small.messageId, big.messageId, refused.messageId]);
+    await t.close();
+    assert.deepEqual(new Map([...found].sort()), new Map(outcomes.map((o) => [o.messageId, o.status === 'delivered' ? o.ref : ''] as const).sort()));
+    const log = await dovecot.log();
+    assert.match(log, /Login: user=<ana@contoso\.example>, method=XOAUTH2/);
+    assert.ok(double.tokensIssued >= 2, 'one token for Graph, one for Exchange Online');
+  });
+
+  it('when Dovecot refuses the app token (introspection says inactive) the large message fails, never silently dropped', async () => {
+    const t = createGraphTarget({
+      tenant: double.tenant,
+      clientId: double.clientId,
+      credential: { kind: 'secret', secret: double.clientSecret },
+      graphUrl: double.url,
+      loginUrl: double.loginUrl,
+      http: { ca: double.caPem },
+      maxRequestBytes: 50_000,
+      large: () => createImapTarget({ url: `imap://${dovecot.host}:${dovecot.port}?auth=oauth2-app&starttls=never`, accessToken: async () => 'not-a-token-the-double-issued' }),
+    });
+    const big = testMessage({ id: 'route-refused', bodyBytes: 80_000 });
+    await assert.rejects(t.deliverBatch(ANA, 'Inbox/Refused', [big]), (e: unknown) => (e as { code?: string }).code === 'TARGET_AUTH_FAILED');
+    await t.close();
+    assert.equal((await readFolder(dovecot, ANA, 'INBOX.Refused').catch(() => [])).length, 0);
+  });
+});
