@@ -114,7 +114,8 @@ export function newMailbox(spec: MailboxSpec): Mailbox {
   const address = spec.address.trim();
   if (!/^[^@\s]+@[^@\s]+$/.test(address)) throw new TypeError(`graph double: mailbox address "${spec.address}" is not an address`);
   const proxies = spec.proxyAddresses ?? [`SMTP:${address}`];
-  for (const p of proxies) if (!/^smtp:[^@\s]+@[^@\s]+$/i.test(p)) throw new TypeError(`graph double: proxy address "${p}" must be smtp:/SMTP: prefixed`);
+  // Other address types (X500:, SIP:, …) are listed too, as in a real tenant; only smtp: ones address the mailbox.
+  for (const p of proxies) if (!/^smtp:[^@\s]+@[^@\s]+$/i.test(p) && !/^(?!smtp:)[A-Za-z0-9]+:\S+$/i.test(p)) throw new TypeError(`graph double: proxy address "${p}" must be TYPE:value (smtp:/SMTP: for addresses)`);
   const id = randomUUID();
   const mb: Mailbox = {
     id,
@@ -185,7 +186,7 @@ export class Directory {
 
   add(spec: string | MailboxSpec): Mailbox {
     const mb = newMailbox(typeof spec === 'string' ? { address: spec } : spec);
-    const keys = [mb.id, mb.address, ...mb.proxyAddresses.map((p) => p.slice(5))].map((k) => k.toLowerCase());
+    const keys = [mb.id, mb.address, ...mb.proxyAddresses.filter((p) => /^smtp:/i.test(p)).map((p) => p.slice(5))].map((k) => k.toLowerCase());
     for (const k of keys) {
       const holder = this.#byKey.get(k);
       if (holder) throw new Error(`graph double: ${k} is already ${holder.address}'s`);
