@@ -7,7 +7,11 @@
 // app obtained through MSAL from the double's identity platform is what
 // Dovecot accepts or refuses.
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
+import { runXip } from './support/cli.js';
 import { createGraphTarget } from '../src/delivery/graph/index.js';
 import { createImapTarget } from '../src/delivery/imap/index.js';
 import { startDovecot, type Dovecot } from './support/dovecot.js';
@@ -79,5 +83,22 @@ describe("Graph target with the IMAP route for large messages (Dovecot checking 
     await assert.rejects(t.deliverBatch(ANA, 'Inbox/Refused', [big]), (e: unknown) => (e as { code?: string }).code === 'TARGET_AUTH_FAILED');
     await t.close();
     assert.equal((await readFolder(dovecot, ANA, 'INBOX.Refused').catch(() => [])).length, 0);
+  });
+
+  it('xip import --to imap://… --auth oauth2-app logs in to each mailbox with the app token from XIP_GRAPH_* (tenant, client id, certificate)', async () => {
+    const dir = await tempDir('xip-oauth2-cli-');
+    const trust = join(dir, 'ca.pem');
+    writeFileSync(trust, testIdentity().issued.caCertificatePem);
+    writeFileSync(join(dir, 'users.csv'), `email,name,aliases,litigationHold\n${ANA},Ana,,false\n`);
+    const item = { id: 'oauth-cli-1', type: 'chat.message', sentAt: '2026-11-22T14:00:00Z', from: { email: ANA }, body: { text: 'by IMAP with an app token' } };
+    const container = await buildContainer(join(dir, 'day.xip'), { data: { 'items/day.ndjson': JSON.stringify(item) + '\n' } });
+    const r = await runXip(
+      ['import', container, '--trust', trust, '--directory', join(dir, 'users.csv'), '--to', `imap://${dovecot.host}:${dovecot.port}?starttls=never`, '--auth', 'oauth2-app', '--folder', 'Inbox/Cli', '--state', join(dir, 's.db'), '--json'],
+      { env: { XIP_GRAPH_TENANT: double.tenant, XIP_GRAPH_CLIENT_ID: double.clientId, XIP_GRAPH_CERT: double.certificatePem, XIP_GRAPH_KEY: double.privateKeyPem!, XIP_GRAPH_LOGIN_URL: double.loginUrl, NODE_EXTRA_CA_CERTS: double.caPath } },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { imported: number }).imported, 1);
+    assert.equal((await readFolder(dovecot, ANA, 'INBOX.Cli')).length, 1);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
