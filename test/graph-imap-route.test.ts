@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
 import { runXip } from './support/cli.js';
-import { createGraphTarget } from '../src/delivery/graph/index.js';
+import { graphTargetOn } from '../src/delivery/graph/test-support/on-double.js';
 import { createImapTarget } from '../src/delivery/imap/index.js';
 import { startDovecot, type Dovecot } from './support/dovecot.js';
 import { startGraphDouble, type GraphDouble } from './support/graph-double/index.js';
@@ -35,13 +35,7 @@ describe("Graph target with the IMAP route for large messages (Dovecot checking 
   });
 
   const target = (maxRequestBytes: number) =>
-    createGraphTarget({
-      tenant: double.tenant,
-      clientId: double.clientId,
-      credential: { kind: 'certificate', certificatePem: double.certificatePem, privateKeyPem: double.privateKeyPem! },
-      graphUrl: double.url,
-      loginUrl: double.loginUrl,
-      http: { ca: double.caPem },
+    graphTargetOn(double, {
       maxRequestBytes,
       large: (tokens) => createImapTarget({ url: `imap://${dovecot.host}:${dovecot.port}?auth=oauth2-app&starttls=never`, accessToken: () => tokens.token(OUTLOOK_SCOPE) }),
     });
@@ -69,13 +63,8 @@ describe("Graph target with the IMAP route for large messages (Dovecot checking 
   });
 
   it('when Dovecot refuses the app token (introspection says inactive) the large message fails, never silently dropped', async () => {
-    const t = createGraphTarget({
-      tenant: double.tenant,
-      clientId: double.clientId,
+    const t = graphTargetOn(double, {
       credential: { kind: 'secret', secret: double.clientSecret },
-      graphUrl: double.url,
-      loginUrl: double.loginUrl,
-      http: { ca: double.caPem },
       maxRequestBytes: 50_000,
       large: () => createImapTarget({ url: `imap://${dovecot.host}:${dovecot.port}?auth=oauth2-app&starttls=never`, accessToken: async () => 'not-a-token-the-double-issued' }),
     });

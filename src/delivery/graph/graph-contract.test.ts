@@ -6,21 +6,13 @@
 import { startGraphDouble, type GraphDouble } from '../../../test/support/graph-double/index.js';
 import { parseMessageId } from '../../message/message-id.js';
 import { mailboxTargetContract, type Interruption } from '../test-support/contract.js';
-import { createGraphTarget } from './index.js';
+import { graphTargetOn } from './test-support/on-double.js';
 
 const MAILBOX = 'ana@contoso.example';
 let double: GraphDouble;
 
 function target(retries = 3) {
-  return createGraphTarget({
-    tenant: double.tenant,
-    clientId: double.clientId,
-    credential: { kind: 'secret', secret: double.clientSecret },
-    graphUrl: double.url,
-    loginUrl: double.loginUrl,
-    http: { ca: double.caPem },
-    retry: { retries, baseDelayMs: 5, maxDelayMs: 50 },
-  });
+  return graphTargetOn(double, { credential: { kind: 'secret', secret: double.clientSecret }, retry: { retries, baseDelayMs: 5, maxDelayMs: 50 } });
 }
 
 /** A fault on importMime that struck when the double's pending count went down. */

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { startGraphDouble, type GraphDouble } from '../../../test/support/graph-double/index.js';
 import { testMessage, testMessages } from '../../../test/support/messages.js';
 import { isDeliveryError } from '../errors.js';
-import { createGraphTarget, type GraphTargetOptions } from './index.js';
+import { graphTargetOn } from './test-support/on-double.js';
 import type { TokenSource } from './token.js';
 
 const ANA = 'ana@contoso.example';
@@ -16,18 +16,7 @@ const BO = 'bo@contoso.example';
 const CY = 'cy@contoso.example';
 const NOMAIL = 'room@contoso.example';
 
-function targetOn(double: GraphDouble, extra: Partial<GraphTargetOptions> = {}) {
-  return createGraphTarget({
-    tenant: double.tenant,
-    clientId: double.clientId,
-    credential: { kind: 'certificate', certificatePem: double.certificatePem, privateKeyPem: double.privateKeyPem! },
-    graphUrl: double.url,
-    loginUrl: double.loginUrl,
-    http: { ca: double.caPem },
-    retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 50 },
-    ...extra,
-  });
-}
+const targetOn = graphTargetOn;
 
 describe('Graph target on the contract double of Microsoft Graph', () => {
   let double: GraphDouble;
