@@ -67,7 +67,7 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
       .option('--connector <name>', 'the source name when neither the manifest nor xip.json names one', 'xip')
       .option('--staging <dir>', 'where containers are copied and verified (default: the system temporary directory)')
       .option('--batch-size <n>', 'copies sent to one mailbox in one batch', '200')
-      .option('--concurrency <n>', 'batches in flight at once, each for another mailbox (default 4; 64 for graph://)')
+      .option('--concurrency <n>', 'batches in flight at once, each for another mailbox (default 4; 256 for graph://)')
       .description('verify, convert and deliver every item into the mailboxes of its participants, exactly once'),
   )
     .option('--json', "print the run's log as one JSON object")

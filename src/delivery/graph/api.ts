@@ -57,8 +57,8 @@ export class GraphApi {
     this.#checkOrigin(req.url);
     for (let authRetry = 0; ; authRetry++) {
       const token = await this.#s.tokens.token(this.scope);
-      const res = await this.#s.gates.run(mailbox, bytes, () =>
-        this.#s.http.send({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}`, prefer: 'IdType="ImmutableId"' } }),
+      const res = await this.#s.gates.run(mailbox, bytes, (sent) =>
+        this.#s.http.send({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}`, prefer: 'IdType="ImmutableId"' }, onSent: sent }),
       );
       const answer = sort(res);
       if (answer.kind === 'throttled' && answer.retryAfterMs !== undefined) this.#s.gates.for(mailbox).pause(answer.retryAfterMs);

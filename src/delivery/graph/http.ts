@@ -17,7 +17,7 @@ export interface HttpSettings {
   readonly ca?: string | Buffer | undefined;
   /** Longest wait for a whole answer (default 120 s). */
   readonly timeoutMs?: number;
-  /** Sockets per host (default 256: four per mailbox over many mailboxes). */
+  /** Sockets per host (default 1,024: four per mailbox for the 256 mailboxes in flight, so that none waits in the agent after its gate let it go). */
   readonly maxSockets?: number;
 }
 
@@ -26,6 +26,8 @@ export interface HttpRequest {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Buffer | string;
+  /** Called when the request's last byte has been written to the connection. */
+  readonly onSent?: () => void;
 }
 
 export interface HttpResponse {
@@ -57,7 +59,7 @@ export class HttpClient {
   constructor(settings: HttpSettings = {}) {
     this.#ca = settings.ca;
     this.#timeoutMs = settings.timeoutMs ?? 120_000;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: settings.maxSockets ?? 256, ...(settings.ca ? { ca: withSystemRoots(settings.ca) } : {}) });
+    this.#agent = new Agent({ keepAlive: true, maxSockets: settings.maxSockets ?? 1024, ...(settings.ca ? { ca: withSystemRoots(settings.ca) } : {}) });
   }
 
   send(req: HttpRequest): Promise<HttpResponse> {
@@ -89,6 +91,7 @@ export class HttpClient {
       r.on('error', fail);
       r.end(body, () => {
         sent = true;
+        req.onSent?.();
       });
     });
   }

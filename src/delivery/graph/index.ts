@@ -61,7 +61,7 @@ export interface GraphTargetOptions {
 class GraphTarget implements MailboxTarget {
   readonly description: string;
   /** Batches for different mailboxes worth running at once: the limits are per mailbox. */
-  readonly parallelism = 64;
+  readonly parallelism = 256;
   readonly #http: HttpClient;
   readonly #api: GraphApi;
   readonly #folders: FolderIds;

@@ -137,7 +137,18 @@ async function mail(ctx: GraphContext, r: MailRequest, op: MailOp, folderSegment
   const declared = Number(x.req.headers['content-length'] ?? NaN);
   const hasBody = BODY_METHODS.has(method);
   const admission = ctx.throttle.arrive(r.mailbox.address, hasBody && Number.isFinite(declared) ? declared : 0);
-  x.res.once('close', admission.done);
+  // The slot is the service's until its answer is written ('finish'), not until the socket's later 'close'
+  // event: a client that read the answer may send its next request before Node emits 'close'.
+  // A dropped connection never finishes: 'close' frees it then.
+  let freed = false;
+  const free = (): void => {
+    if (!freed) {
+      freed = true;
+      admission.done();
+    }
+  };
+  x.res.once('finish', free);
+  x.res.once('close', free);
   if (!admission.ok) return graphError(x, 429, 'ApplicationThrottled', admission.message, { 'retry-after': String(admission.retryAfterSeconds) });
   if (applyFault(x, ctx.faults.take(method, x.req.url ?? '', r.mailbox.address))) return;
   let body: Buffer = Buffer.alloc(0);
