@@ -94,9 +94,11 @@ class GraphTarget implements MailboxTarget {
     const large: number[] = [];
     messages.forEach((m, i) => (base64Length(m.size) > this.#maxRequestBytes ? large : small).push(i));
     try {
-      const viaLarge = this.#viaLarge(mailbox, folder, messages, large, outcomes);
-      const refused = await this.#viaGraph(mailbox, folder, messages, small, outcomes);
-      await Promise.all([viaLarge, this.#viaLarge(mailbox, folder, messages, refused, outcomes)]);
+      // Both routes at once; each ends before the batch does, whatever the other did.
+      const [viaGraph, viaLarge] = await Promise.allSettled([this.#viaGraph(mailbox, folder, messages, small, outcomes), this.#viaLarge(mailbox, folder, messages, large, outcomes)]);
+      if (viaGraph.status === 'rejected') throw viaGraph.reason;
+      if (viaLarge.status === 'rejected') throw viaLarge.reason;
+      await this.#viaLarge(mailbox, folder, messages, viaGraph.value, outcomes);
     } catch (e) {
       if (e instanceof DeliveryError) throw new DeliveryError(e.code, e.detail, { cause: e, partial: outcomes.filter((o) => o !== undefined) });
       throw e;
