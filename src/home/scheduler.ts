@@ -50,6 +50,27 @@ export class Scheduler {
     this.#reloader = setInterval(() => void this.#reload().catch((e) => this.#logger.error({ event: 'reload', err: String(e) }, 'reading the connectors failed')), this.#reloadMs);
   }
 
+  /**
+   * Starts a run of `name` now ("Run now" in the console): false when this
+   * process is already running it or is stopping. Across processes the
+   * connector lease decides, as for a scheduled run.
+   */
+  runNow(name: string): boolean {
+    if (this.#stopped || this.#running.has(name)) return false;
+    this.#fire(name, 'manual');
+    return this.#running.has(name);
+  }
+
+  /** When the connector runs next on its schedule (null when paused, unknown or not scheduled). */
+  nextRun(name: string): Date | null {
+    return this.#jobs.get(name)?.cron.nextRun() ?? null;
+  }
+
+  /** Whether this process is running the connector now. */
+  isRunning(name: string): boolean {
+    return this.#running.has(name);
+  }
+
   /** Stops scheduling and waits for the runs in progress to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
