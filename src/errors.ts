@@ -132,9 +132,37 @@ export const CONNECTOR_CODES = {
 
 export type ConnectorCode = keyof typeof CONNECTOR_CODES;
 
-export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode | RunCode | SourceCode | ConnectorCode;
+// Accounts of the web console and the HTTP API (xip user, ports/account-store.ts).
+export const ACCOUNT_CODES = {
+  ACCOUNT_EXISTS: 'An account of that name already exists; names are unique. Choose another name, or change that account with xip user passwd, role, disable or enable.',
+  ACCOUNT_NOT_FOUND: 'There is no account of that name; xip user list shows them.',
+} as const;
 
-export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES, ...RUN_CODES, ...SOURCE_CODES, ...CONNECTOR_CODES };
+export type AccountCode = keyof typeof ACCOUNT_CODES;
+
+// Answers of the HTTP API (src/server/) that nothing else gives: sessions,
+// roles, CSRF, limits, and requests that do not match the API. Their HTTP
+// statuses, and those of the other codes that reach HTTP, are in one map:
+// src/server/errors.ts.
+export const HTTP_CODES = {
+  AUTH_REQUIRED: 'Sign in first (POST /api/session): the request has no session, or its session expired or was signed out.',
+  AUTH_FAILED: 'The account name or the password is wrong, or the account is disabled.',
+  FORBIDDEN: "The account's role does not allow this; a connector-admin can change roles with xip user role.",
+  CSRF_INVALID: 'The x-csrf-token header is missing or does not match the session; nothing was changed. Reload the console (GET /api/session gives a fresh token) and try again.',
+  SETUP_TOKEN_INVALID: 'The setup token is wrong or was used already, or an account exists already; while there is no account, xip serve prints a fresh token when it starts.',
+  NOT_FOUND: 'There is nothing at this address; /openapi.json lists what the API has.',
+  RATE_LIMITED: 'Too many attempts: wait the number of seconds the Retry-After header gives, then try again.',
+  VALIDATION_FAILED: 'The request does not match the API: the message names each field at fault and its rule.',
+  MEDIA_TYPE_UNSUPPORTED: 'Send the body as JSON, with the header Content-Type: application/json.',
+  BODY_TOO_LARGE: 'The body is larger than the server accepts.',
+  INTERNAL_ERROR: 'The server failed on its side; its log says why. Try again, and report it with the log if it persists.',
+} as const;
+
+export type HttpCode = keyof typeof HTTP_CODES;
+
+export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode | RunCode | SourceCode | ConnectorCode | AccountCode | HttpCode;
+
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES, ...RUN_CODES, ...SOURCE_CODES, ...CONNECTOR_CODES, ...ACCOUNT_CODES, ...HTTP_CODES };
 
 export function isXipCode(code: string): code is XipCode {
   return Object.hasOwn(XIP_CODES, code);

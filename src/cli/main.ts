@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   connector: async () => (await import('./connector.js')).registerConnector,
   evidence: async () => (await import('./evidence.js')).registerEvidence,
   serve: async () => (await import('./serve.js')).registerServe,
+  user: async () => (await import('./user.js')).registerUser,
 };
 
 export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -22,11 +22,16 @@ describe('ledger migrations', () => {
     const ledger = await openSqliteLedger(path);
     await ledger.close();
     assert.deepEqual(schema(), [
+      { type: 'index', name: 'audit_by_actor' },
+      { type: 'index', name: 'audit_by_target' },
       { type: 'index', name: 'deliveries_by_folder_state' },
       { type: 'index', name: 'evidence_open' },
       { type: 'index', name: 'items_by_container' },
       { type: 'index', name: 'runs_by_connector' },
       { type: 'index', name: 'runs_unfinished' },
+      { type: 'index', name: 'sessions_by_account' },
+      { type: 'table', name: 'accounts' },
+      { type: 'table', name: 'audit' },
       { type: 'table', name: 'connector_leases' },
       { type: 'table', name: 'connectors' },
       { type: 'table', name: 'containers' },
@@ -36,7 +41,12 @@ describe('ledger migrations', () => {
       { type: 'table', name: 'items' },
       { type: 'table', name: 'run_failures' },
       { type: 'table', name: 'runs' },
+      { type: 'table', name: 'sessions' },
+      { type: 'table', name: 'setup_token' },
       { type: 'table', name: 'source_files' },
+      { type: 'trigger', name: 'audit_no_delete' },
+      { type: 'trigger', name: 'audit_no_replace' },
+      { type: 'trigger', name: 'audit_no_update' },
     ]);
     assert.deepEqual(applied(), Object.keys(LEDGER_MIGRATIONS));
     assert.equal(applied().at(-1), LATEST_MIGRATION);

@@ -12,6 +12,8 @@
 import Database from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
 import { XipError } from '../errors.js';
+import type { AccountStore } from '../ports/account-store.js';
+import { KyselyAccountStore, type AccountDatabase } from './account-store.js';
 import { ledgerError } from './batches.js';
 import { KyselyConnectorStore } from './connector-store.js';
 import { KyselyLedger } from './kysely-ledger.js';
@@ -39,12 +41,20 @@ export async function openSqliteLedger(path: string, options: SqliteLedgerOption
   return (await openSqliteState(path, options)).ledger;
 }
 
+/** What openSqliteState opens: the ledger and the stores beside it, over one connection. */
+export interface SqliteState {
+  readonly ledger: Ledger;
+  readonly connectors: ConnectorStore;
+  readonly accounts: AccountStore;
+}
+
 /**
- * The ledger and the connectors' store (ports/connector-store.ts) over one
- * database connection: what `xip connector` and `xip serve` open under
- * XIP_HOME. Closing the ledger closes both.
+ * The ledger, the connectors' store (ports/connector-store.ts) and the
+ * accounts' store (ports/account-store.ts) over one database connection:
+ * what `xip connector`, `xip user` and `xip serve` open under XIP_HOME.
+ * Closing the ledger closes them all.
  */
-export async function openSqliteState(path: string, options: SqliteLedgerOptions = {}): Promise<{ ledger: Ledger; connectors: ConnectorStore }> {
+export async function openSqliteState(path: string, options: SqliteLedgerOptions = {}): Promise<SqliteState> {
   const { kysely, database } = openSqliteKysely(path, options);
   try {
     await migrateLedger(kysely as Kysely<unknown>);
@@ -55,7 +65,9 @@ export async function openSqliteState(path: string, options: SqliteLedgerOptions
   }
   const ledger = new KyselyLedger(kysely, { now: options.now, writer: preparedDeliveryWriter(kysely, database) });
   const connectors = new KyselyConnectorStore(kysely, { now: options.now, close: () => ledger.close() });
-  return { ledger, connectors };
+  // The same connection, seen through the tables of 0005_accounts (account-store.ts types them).
+  const accounts = new KyselyAccountStore(kysely as unknown as Kysely<AccountDatabase>);
+  return { ledger, connectors, accounts };
 }
 
 /**

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import type { AccountStore, Session } from '../ports/account-store.js';
+import type { Ledger } from './port.js';
+import { openSqliteState } from './sqlite.js';
+import { rows, tempDir } from './test-support/ledgers.js';
+
+const T0 = new Date('2026-03-01T10:00:00.000Z');
+const later = (ms: number) => new Date(T0.getTime() + ms);
+const HOUR = 3_600_000;
+
+describe('KyselyAccountStore (SQLite)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let path: string;
+  let ledger: Ledger;
+  let accounts: AccountStore;
+  beforeEach(async () => {
+    tmp = tempDir();
+    path = join(tmp.dir, 'xip.db');
+    ({ ledger, accounts } = await openSqliteState(path));
+  });
+  afterEach(async () => {
+    await ledger.close();
+    tmp.remove();
+  });
+
+  const session = (idHash: string, account: string, expiresAt = later(HOUR)): Omit<Session, 'revokedAt'> => ({
+    idHash,
+    account,
+    role: 'viewer', // what the caller thinks; the store answers with the account's
+    csrfSecret: `csrf-${idHash}`,
+    createdAt: T0,
+    expiresAt,
+    address: '192.0.2.7',
+  });
+
+  it('creates, reads and lists accounts, and refuses a taken name', async () => {
+    assert.equal(await accounts.countAccounts(), 0);
+    await accounts.createAccount({ name: 'zoe', role: 'viewer', passwordHash: '$argon2id$zoe', at: T0 });
+    await accounts.createAccount({ name: 'ana@corp.example', role: 'connector-admin', passwordHash: null, at: later(1000) });
+    assert.deepEqual(await accounts.getAccount('zoe'), { name: 'zoe', role: 'viewer', passwordHash: '$argon2id$zoe', createdAt: T0, disabled: false });
+    assert.equal(await accounts.getAccount('nobody'), undefined);
+    assert.deepEqual(
+      (await accounts.listAccounts()).map((a) => [a.name, a.role, a.passwordHash, a.createdAt.toISOString(), a.disabled]),
+      [
+        ['ana@corp.example', 'connector-admin', null, '2026-03-01T10:00:01.000Z', false],
+        ['zoe', 'viewer', '$argon2id$zoe', '2026-03-01T10:00:00.000Z', false],
+      ],
+    );
+    assert.equal(await accounts.countAccounts(), 2);
+    await assert.rejects(accounts.createAccount({ name: 'zoe', role: 'auditor', passwordHash: 'other', at: T0 }), { code: 'ACCOUNT_EXISTS' });
+    assert.equal((await accounts.getAccount('zoe'))?.role, 'viewer', 'the first account is untouched');
+    assert.deepEqual(rows(path, 'select created_at from accounts order by name'), [{ created_at: '2026-03-01T10:00:01.000Z' }, { created_at: '2026-03-01T10:00:00.000Z' }], 'ISO text');
+  });
+
+  it('changes a password, a role and the disabled flag, and says when the account does not exist', async () => {
+    await accounts.createAccount({ name: 'bo', role: 'viewer', passwordHash: 'h1', at: T0 });
+    await accounts.setPassword('bo', 'h2');
+    await accounts.setRole('bo', 'auditor');
+    await accounts.setDisabled('bo', true);
+    assert.deepEqual(await accounts.getAccount('bo'), { name: 'bo', role: 'auditor', passwordHash: 'h2', createdAt: T0, disabled: true });
+    await accounts.setDisabled('bo', false);
+    assert.equal((await accounts.getAccount('bo'))?.disabled, false);
+    await assert.rejects(accounts.setPassword('nobody', 'h'), { code: 'ACCOUNT_NOT_FOUND' });
+    await assert.rejects(accounts.setRole('nobody', 'viewer'), { code: 'ACCOUNT_NOT_FOUND' });
+    await assert.rejects(accounts.setDisabled('nobody', true), { code: 'ACCOUNT_NOT_FOUND' });
+    await assert.rejects(accounts.setRole('bo', 'root' as never), { code: 'USAGE' });
+  });
+
+  it('answers a live session with its account’s current role, and nothing for an expired, revoked or disabled one', async () => {
+    await accounts.createAccount({ name: 'ana', role: 'connector-admin', passwordHash: 'h', at: T0 });
+    await accounts.createSession(session('s1', 'ana'));
+    const live = await accounts.liveSession('s1', later(1000));
+    assert.deepEqual(live, { idHash: 's1', account: 'ana', role: 'connector-admin', csrfSecret: 'csrf-s1', createdAt: T0, expiresAt: later(HOUR), revokedAt: null, address: '192.0.2.7' });
+    assert.equal(await accounts.liveSession('unknown', later(1000)), undefined);
+
+    await accounts.setRole('ana', 'auditor');
+    assert.equal((await accounts.liveSession('s1', later(1000)))?.role, 'auditor', 'the role is read at each request');
+
+    assert.equal(await accounts.liveSession('s1', later(HOUR)), undefined, 'expired at expiresAt');
+    assert.ok(await accounts.liveSession('s1', later(HOUR - 1)));
+
+    await accounts.setDisabled('ana', true);
+    assert.equal(await accounts.liveSession('s1', later(1000)), undefined, 'a disabled account has no live session');
+    await accounts.setDisabled('ana', false);
+    assert.ok(await accounts.liveSession('s1', later(1000)));
+
+    await accounts.revokeSession('s1', later(2000));
+    assert.equal(await accounts.liveSession('s1', later(3000)), undefined);
+    await accounts.revokeSession('s1', later(5000));
+    assert.deepEqual(rows(path, 'select revoked_at from sessions'), [{ revoked_at: '2026-03-01T10:00:02.000Z' }], 'the first revocation stays');
+
+    await assert.rejects(accounts.createSession(session('s2', 'nobody')), { code: 'ACCOUNT_NOT_FOUND' });
+    await assert.rejects(accounts.createSession(session('s1', 'ana')), { code: 'LEDGER_ERROR' }, 'a session id is never reused');
+  });
+
+  it('revokes every live session of one account, and counts them', async () => {
+    await accounts.createAccount({ name: 'ana', role: 'viewer', passwordHash: 'h', at: T0 });
+    await accounts.createAccount({ name: 'bo', role: 'viewer', passwordHash: 'h', at: T0 });
+    await accounts.createSession(session('a1', 'ana'));
+    await accounts.createSession(session('a2', 'ana'));
+    await accounts.createSession(session('a3', 'ana', later(10))); // expired by the time of revocation
+    await accounts.createSession(session('a4', 'ana'));
+    await accounts.revokeSession('a4', later(20)); // already revoked
+    await accounts.createSession(session('b1', 'bo'));
+    assert.equal(await accounts.revokeSessions('ana', later(1000)), 2);
+    assert.equal(await accounts.liveSession('a1', later(2000)), undefined);
+    assert.equal(await accounts.liveSession('a2', later(2000)), undefined);
+    assert.ok(await accounts.liveSession('b1', later(2000)), "another account's session stays");
+    assert.equal(await accounts.revokeSessions('ana', later(3000)), 0);
+    assert.equal(await accounts.revokeSessions('nobody', later(3000)), 0);
+  });
+
+  it('gives the setup token once, and never once an account exists', async () => {
+    assert.equal(await accounts.consumeSetupToken('t1'), false, 'no token set');
+    await accounts.setSetupToken('t1', T0);
+    await accounts.setSetupToken('t2', later(1000)); // a restart makes a new one: the old one is gone
+    assert.deepEqual(rows(path, 'select token_hash, created_at from setup_token'), [{ token_hash: 't2', created_at: '2026-03-01T10:00:01.000Z' }]);
+    assert.equal(await accounts.consumeSetupToken('t1'), false);
+    // Another connection to the same file (as another process would be; one thread cannot wait on a second
+    // synchronous connection, so the two ask one after the other).
+    const other = await openSqliteState(path);
+    try {
+      assert.equal(await other.accounts.consumeSetupToken('t2'), true);
+      assert.equal(await accounts.consumeSetupToken('t2'), false, 'once, whichever connection asks');
+    } finally {
+      await other.ledger.close();
+    }
+    assert.equal(await accounts.consumeSetupToken('t2'), false);
+
+    await accounts.setSetupToken('t3', T0);
+    await accounts.createAccount({ name: 'ana', role: 'connector-admin', passwordHash: 'h', at: T0 });
+    assert.equal(await accounts.consumeSetupToken('t3'), false, 'refused once an account exists');
+    assert.deepEqual(rows(path, 'select token_hash from setup_token'), [{ token_hash: 't3' }], 'a refused token is not taken');
+  });
+
+  it('keeps at most one setup token row, whatever writes the table', () => {
+    const db = new Database(path);
+    try {
+      db.prepare("insert into setup_token (token_hash, created_at) values ('x', 't')").run();
+      assert.throws(() => db.prepare("insert into setup_token (id, token_hash, created_at) values (2, 'y', 't')").run(), /CHECK constraint failed/);
+      assert.throws(() => db.prepare("insert into setup_token (token_hash, created_at) values ('y', 't')").run(), /constraint failed/);
+      assert.deepEqual(db.prepare('select id, token_hash from setup_token').all(), [{ id: 1, token_hash: 'x' }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('appends to the audit trail and lists it newest first, by page and by actor or target', async () => {
+    const seqs: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      seqs.push(
+        await accounts.audit({
+          at: later(i * 1000),
+          actor: i % 2 === 0 ? 'ana' : 'cli:root',
+          action: i === 0 ? 'sign-in' : 'connector-edited',
+          target: i === 0 ? null : `c${i % 3}`,
+          detail: i === 0 ? {} : { field: 'schedule', n: i, nested: { ok: true } },
+          address: i % 2 === 0 ? '192.0.2.7' : null,
+        }),
+      );
+    }
+    assert.deepEqual(seqs, [1, 2, 3, 4, 5, 6, 7], 'increasing from 1, no gap');
+
+    const all = await accounts.listAudit();
+    assert.deepEqual(
+      all.map((e) => e.seq),
+      [7, 6, 5, 4, 3, 2, 1],
+    );
+    assert.deepEqual(all.at(-1), { seq: 1, at: T0, actor: 'ana', action: 'sign-in', target: null, detail: {}, address: '192.0.2.7' });
+    assert.deepEqual(all[0], { seq: 7, at: later(6000), actor: 'ana', action: 'connector-edited', target: 'c0', detail: { field: 'schedule', n: 6, nested: { ok: true } }, address: '192.0.2.7' });
+
+    const page1 = await accounts.listAudit({ limit: 3 });
+    assert.deepEqual(
+      page1.map((e) => e.seq),
+      [7, 6, 5],
+    );
+    const page2 = await accounts.listAudit({ limit: 3, before: page1.at(-1)!.seq });
+    assert.deepEqual(
+      page2.map((e) => e.seq),
+      [4, 3, 2],
+    );
+    assert.deepEqual(
+      (await accounts.listAudit({ limit: 3, before: 2 })).map((e) => e.seq),
+      [1],
+    );
+    assert.deepEqual(
+      (await accounts.listAudit({ actor: 'cli:root' })).map((e) => e.seq),
+      [6, 4, 2],
+    );
+    assert.deepEqual(
+      (await accounts.listAudit({ target: 'c1' })).map((e) => e.seq),
+      [5, 2],
+    );
+    assert.deepEqual(
+      (await accounts.listAudit({ target: 'c1', actor: 'ana' })).map((e) => e.seq),
+      [5],
+    );
+    assert.deepEqual(
+      (await accounts.listAudit({ actor: 'ana', before: 5, limit: 1 })).map((e) => e.seq),
+      [3],
+    );
+    assert.deepEqual(await accounts.listAudit({ actor: 'nobody' }), []);
+    assert.equal((await accounts.listAudit({ limit: 0 })).length, 1, 'a limit is at least 1');
+    assert.equal((await accounts.listAudit({ limit: Number.NaN })).length, 7, 'no limit given: a page of 100');
+  });
+
+  it('refuses any UPDATE or DELETE of the audit trail, even in raw SQL from another connection', async () => {
+    await accounts.audit({ at: T0, actor: 'ana', action: 'sign-in', target: null, detail: {}, address: null });
+    const db = new Database(path);
+    try {
+      assert.throws(() => db.prepare("update audit set actor = 'mallory'").run(), /append-only: no entry may be changed/);
+      assert.throws(() => db.prepare('delete from audit').run(), /append-only: no entry may be removed/);
+      assert.throws(() => db.prepare('delete from audit where seq = 1').run(), /append-only/);
+      assert.throws(() => db.prepare("insert or replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')").run(), /append-only: no entry may be replaced/);
+      assert.throws(() => db.prepare("replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')").run(), /append-only/);
+      assert.throws(() => db.prepare("insert into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}') on conflict (seq) do update set actor = 'mallory'").run(), /append-only/);
+      db.pragma('recursive_triggers = ON');
+      assert.throws(() => db.prepare("insert or replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')").run(), /append-only/);
+    } finally {
+      db.close();
+    }
+    assert.deepEqual(rows(path, 'select seq, actor from audit'), [{ seq: 1, actor: 'ana' }]);
+  });
+});
