@@ -1,0 +1,129 @@
+// A connector's runs, one run's log, and that log as the CSV `xip connector
+// log --csv` writes (connector/connector-log.ts), for every role.
+//
+// The connector store finds a run by connector and id (getRun), and lists a
+// connector's runs newest first with a limit but no cursor: /api/runs/:id
+// looks for the run among the connectors configured now (a removed
+// connector's runs are listed by name, not found by id), and `before` is
+// applied to the newest MAX_SCAN runs. Both are port limits worth a method
+// of their own when the lists grow (getRunById, listRuns(before)).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { connectorLogCsv } from '../../connector/connector-log.js';
+import { XipError } from '../../errors.js';
+import type { ConnectorRun } from '../../ports/connector-store.js';
+import { READ } from '../access.js';
+import type { Deps } from '../deps.js';
+import { errorResponses } from '../errors.js';
+import { asRunLog, iso, runLog, runState, runSummary } from '../run-views.js';
+import { connectorName, csvText, runDetail, runId, runList, runsQuery } from '../schemas.js';
+
+/** How many of a connector's newest runs a page with `before` looks through. */
+export const MAX_SCAN = 5000;
+/** Failure lines in a run's JSON answer; the CSV has them all. */
+export const FAILURES_SHOWN = 1000;
+
+const tags = ['runs'];
+
+export const runRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
+  async function findRun(id: number): Promise<ConnectorRun> {
+    for (const row of await deps.connectors.listConnectors()) {
+      const run = await deps.connectors.getRun(row.name, id);
+      if (run) return run;
+    }
+    throw new XipError('NOT_FOUND', `no run ${id} of a configured connector`);
+  }
+
+  app.get(
+    '/connectors/:name/runs',
+    {
+      config: { access: READ },
+      schema: { tags, summary: 'Its runs, newest first, a page at a time', params: connectorName, querystring: runsQuery, response: { 200: runList, ...errorResponses(400, 401, 403, 404) } },
+    },
+    async (request) => {
+      const { name } = request.params;
+      const { limit, before } = request.query;
+      const scanned = await deps.connectors.listRuns(name, before === undefined ? limit + 1 : MAX_SCAN);
+      if (scanned.length === 0 && !(await deps.connectors.getConnector(name))) throw new XipError('CONNECTOR_NOT_FOUND', `there is no connector named "${name.slice(0, 80)}"`);
+      const page = scanned.filter((r) => before === undefined || r.id < before);
+      const runs = page.slice(0, limit);
+      const now = deps.now();
+      return {
+        name,
+        runs: runs.map((run) => {
+          const log = runLog(run);
+          return {
+            id: run.id,
+            trigger: run.trigger,
+            status: runState(run, now),
+            startedAt: run.startedAt.toISOString(),
+            finishedAt: iso(run.finishedAt),
+            ok: run.ok,
+            code: run.code,
+            pruned: run.pruned,
+            summary: runSummary(run),
+            containers: log ? { verified: log.containers.filter((c) => c.ok).length, rejected: log.containers.filter((c) => !c.ok).length } : null,
+          };
+        }),
+        next: page.length > limit ? runs.at(-1)!.id : null,
+      };
+    },
+  );
+
+  app.get(
+    '/runs/:id',
+    { config: { access: READ }, schema: { tags, summary: 'One run: its figures, containers, failures and unmapped users', params: runId, response: { 200: runDetail, ...errorResponses(400, 401, 403, 404) } } },
+    async (request) => {
+      const run = await findRun(request.params.id);
+      const log = runLog(run);
+      const failures = log ? await deps.ledger.getFailures(run.id) : [];
+      return {
+        id: run.id,
+        connector: run.connector,
+        trigger: run.trigger,
+        status: runState(run, deps.now()),
+        startedAt: run.startedAt.toISOString(),
+        finishedAt: iso(run.finishedAt),
+        ok: run.ok,
+        code: run.code,
+        pruned: run.pruned,
+        stoppedBy: log?.stoppedBy ?? null,
+        summary: runSummary(run),
+        containers: (log?.containers ?? []).map((c) => ({ file: c.file, sha256: c.sha256, ok: c.ok, code: c.code, message: c.message ?? null, items: c.items ?? null })),
+        failures: failures.slice(0, FAILURES_SHOWN).map((f) => ({
+          itemId: f.itemId,
+          sourceUserId: f.sourceUserId,
+          mailbox: f.mailbox,
+          file: f.file ?? null,
+          entry: f.entry ?? null,
+          line: f.line ?? null,
+          code: f.code,
+          reason: f.reason,
+        })),
+        failuresTotal: failures.length,
+        unmapped: (log?.unmapped ?? []).map((u) => ({ sourceId: u.sourceId, email: u.email, items: u.items })),
+      };
+    },
+  );
+
+  app.get(
+    '/runs/:id/log.csv',
+    {
+      config: { access: READ },
+      schema: {
+        tags,
+        summary: 'The run’s log as CSV: the same file as xip connector log --csv',
+        params: runId,
+        response: { 200: { description: 'text/csv, an attachment', content: { 'text/csv': { schema: csvText } } }, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const run = await findRun(request.params.id);
+      const failures = run.log ? await deps.ledger.getFailures(run.id) : [];
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${run.connector}-run-${run.id}.csv"`)
+        .send(connectorLogCsv([{ run: asRunLog(run), failures }]));
+    },
+  );
+};
+
