@@ -167,7 +167,7 @@ describe('xip connector', () => {
   it('serve runs a connector on its schedule, and stops cleanly on SIGTERM', async () => {
     assert.equal((await xip(['connector', 'edit', 'chat', '--schedule', '* * * * * *'])).code, 0);
     await copyFile(dayTwo, join(drop, 'day-2.xip'));
-    const serve = spawn(process.execPath, [XIP_BIN, 'serve', '--reload-seconds', '1'], { cwd: dir, env: { ...process.env, ...env() }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const serve = spawn(process.execPath, [XIP_BIN, 'serve', '--port', '0', '--reload-seconds', '1'], { cwd: dir, env: { ...process.env, ...env() }, stdio: ['ignore', 'ignore', 'pipe'] });
     let logs = '';
     serve.stderr.on('data', (d: Buffer) => (logs += d.toString()));
     const deadline = Date.now() + 30_000;

@@ -65,7 +65,7 @@ async function delivered(mail: string): Promise<{ total: number; duplicates: str
 }
 
 function serve(cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcess; logs: () => string } {
-  const child = spawn(process.execPath, [XIP_BIN, 'serve', '--reload-seconds', '1'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [XIP_BIN, 'serve', '--port', '0', '--reload-seconds', '1'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let logs = '';
   child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
   return { child, logs: () => logs };

@@ -1,32 +1,98 @@
-// xip serve: runs every connector on its schedule until stopped (SIGTERM or
-// SIGINT: scheduling stops, runs in progress end, then the process exits).
-// Logs are JSON lines (pino) on stderr and in XIP_HOME/logs/serve.log.
-// (The web console joins this process in a later issue.)
+// xip serve: the HTTP API (and, later, the console) and the scheduler of the
+// connectors in one process, until stopped (SIGTERM or SIGINT: scheduling
+// stops, the server stops taking requests, runs in progress end, then the
+// process exits). Logs are JSON lines (pino) on stderr and in
+// XIP_HOME/logs/serve.log.
+//
+// Default 127.0.0.1:8080 over plain HTTP, for a console used on the machine
+// itself; `--host 0.0.0.0` is for a real deployment, behind TLS: given here
+// (--tls-cert/--tls-key) or by a proxy in front (then --secure-cookies).
+// An installation without any account prints a one-time setup token at
+// start: POST /api/setup with it creates the first connector-admin (or use
+// `xip user add`).
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { XipError } from '../errors.js';
+import { checkPassword, hashPassword, verifyOrDummy } from '../home/passwords.js';
 import { openInstallation } from '../home/state.js';
 import { Scheduler } from '../home/scheduler.js';
 import { jsonLogger } from '../home/run-reporter.js';
 import { EXIT_OK, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
+import { wholeFlag } from './options.js';
+
+interface ServeFlags {
+  reloadSeconds: string;
+  port: string;
+  host: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  secureCookies?: boolean;
+}
+
+async function tlsOf(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (!flags.tlsCert && !flags.tlsKey) return undefined;
+  if (!flags.tlsCert || !flags.tlsKey) throw new XipError('USAGE', '--tls-cert and --tls-key go together');
+  try {
+    return { cert: await readFile(flags.tlsCert), key: await readFile(flags.tlsKey) };
+  } catch (e) {
+    throw new XipError('USAGE', `the TLS certificate or key cannot be read: ${(e as Error).message}`);
+  }
+}
 
 export function registerServe(program: Command, io: Output, setExit: SetExit, env: NodeJS.ProcessEnv): void {
   program
     .command('serve')
-    .description('run every connector on its schedule (once every 24 hours by default) until stopped')
+    .description('serve the HTTP API and run every connector on its schedule (once every 24 hours by default) until stopped')
+    .option('--port <n>', 'the port to listen on', '8080')
+    .option('--host <address>', 'the address to listen on (0.0.0.0 for every interface: only behind TLS)', '127.0.0.1')
+    .option('--tls-cert <pem>', 'serve HTTPS with this certificate (chain) …')
+    .option('--tls-key <pem>', '… and this private key')
+    .option('--secure-cookies', 'mark cookies Secure when TLS ends at a proxy in front (implied by --tls-cert)')
     .option('--reload-seconds <n>', 'how often the connectors are read again (add, edit, pause take effect)', '30')
-    .action((flags: { reloadSeconds: string }) =>
+    .action((flags: ServeFlags) =>
       runAction(io, false, async () => {
+        const port = Number(flags.port);
+        if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new XipError('USAGE', `--port must be a port number, got "${flags.port.slice(0, 20)}"`);
+        const https = await tlsOf(flags);
         const state = await openInstallation(env);
         await mkdir(state.home.logs, { recursive: true, mode: 0o700 });
         const file = createWriteStream(join(state.home.logs, 'serve.log'), { flags: 'a', mode: 0o600 });
         const logger = jsonLogger(2, file);
-        const reloadMs = Math.max(1, Number(flags.reloadSeconds) || 30) * 1000;
+        const reloadMs = wholeFlag('--reload-seconds', flags.reloadSeconds) * 1000;
         const scheduler = new Scheduler(state, { logger, reloadMs });
+        const { buildServer, ensureSetupToken } = await import('../server/index.js');
+        const app = await buildServer(
+          {
+            connectors: state.store,
+            ledger: state.ledger,
+            accounts: state.accounts,
+            box: state.box,
+            home: state.home,
+            passwords: { hash: hashPassword, verify: verifyOrDummy, check: checkPassword },
+            runNow: async (name) => {
+              if (!(await state.store.getConnector(name))) throw new XipError('CONNECTOR_NOT_FOUND', name);
+              if (!scheduler.runNow(name)) throw new XipError('CONNECTOR_BUSY', `${name} is running in this process`);
+              return {};
+            },
+            logger,
+          },
+          { secureCookies: Boolean(https) || flags.secureCookies === true },
+          https ? { https } : {},
+        );
         await scheduler.start();
-        logger.info({ event: 'serve', home: state.home.root }, 'xip serve started');
+        const token = await ensureSetupToken(state.accounts, new Date());
+        const address = await app.listen({ port, host: flags.host });
+        if (token) {
+          logger.info({ event: 'setup' }, 'no account yet: a one-time setup token was printed on stderr');
+          process.stderr.write(
+            `No account yet. Create the first connector-admin with this one-time token (or: xip user add NAME --role connector-admin):\n` +
+              `  curl -X POST ${address}/api/setup -H 'content-type: application/json' -d '{"token":"${token}","name":"admin","password":"…"}'\n`,
+          );
+        }
+        logger.info({ event: 'serve', home: state.home.root, address }, 'xip serve started');
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             logger.info({ event: 'serve', signal }, 'stopping: runs in progress end first');
@@ -35,6 +101,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
           process.once('SIGTERM', () => stop('SIGTERM'));
           process.once('SIGINT', () => stop('SIGINT'));
         });
+        await app.close();
         await scheduler.stop();
         await state.close();
         logger.info({ event: 'serve' }, 'xip serve stopped');

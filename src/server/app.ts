@@ -32,7 +32,12 @@ import { sessionRoutes } from './routes/session.js';
 import { setupRoutes } from './routes/setup.js';
 import { RunTally } from './run-tally.js';
 
-export async function buildServer(deps: ServerDeps, input: ServerOptionsInput): Promise<FastifyInstance> {
+/** How the server is reached: HTTPS with this certificate and key (PEM), or plain HTTP (on loopback, or behind a proxy that ends TLS). */
+export interface ServerTransport {
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+}
+
+export async function buildServer(deps: ServerDeps, input: ServerOptionsInput, transport: ServerTransport = {}): Promise<FastifyInstance> {
   const options = checkServerOptions(input);
   const d: Deps = Object.freeze({
     connectors: deps.connectors,
@@ -44,7 +49,8 @@ export async function buildServer(deps: ServerDeps, input: ServerOptionsInput): 
     runNow: deps.runNow,
     now: deps.now ?? (() => new Date()),
   });
-  const app: FastifyInstance = Fastify({
+  const app = Fastify({
+    ...(transport.https ? { https: { cert: transport.https.cert, key: transport.https.key } } : {}),
     // pino's Logger is Fastify's logger with more: seen as the base type, the instance keeps Fastify's default generics.
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     trustProxy: options.trustProxy,
@@ -53,7 +59,7 @@ export async function buildServer(deps: ServerDeps, input: ServerOptionsInput): 
     exposeHeadRoutes: false,
     // A client-chosen request id would end up in the logs as if ours.
     requestIdHeader: false,
-  });
+  }) as unknown as FastifyInstance; // the HTTPS server's instance serves the same routes
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
