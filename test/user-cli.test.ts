@@ -1,7 +1,6 @@
 // `xip user` through the installed command, as an admin runs it, with state
 // under a throwaway XIP_HOME; and the password policy and hashing it uses.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { openSqliteState } from '../src/ledger/sqlite.js';
 import { rows } from '../src/ledger/test-support/ledgers.js';
 import type { Session } from '../src/ports/account-store.js';
 import { tempDir } from '../src/xip/test-support/container.js';
-import { runXip, XIP_BIN, type CliResult } from './support/cli.js';
+import { runXip, type CliResult } from './support/cli.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ACTOR = `cli:${userInfo().username}`;
@@ -23,18 +22,9 @@ const env = () => ({ XIP_HOME: home, XIP_SECRET_KEY: '', XIP_USER_PASSWORD: '' }
 const xip = (args: string[], extra: NodeJS.ProcessEnv = {}) => runXip(args, { cwd: dir, env: { ...env(), ...extra } });
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
 
-/** The installed command with `input` on its standard input (runXip gives it none). */
+/** The installed command with `input` on its standard input. */
 function xipWithStdin(args: string[], input: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [XIP_BIN, ...args], { cwd: dir, env: { ...process.env, ...env() }, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.end(input);
-  });
+  return runXip(args, { cwd: dir, env: env(), input });
 }
 
 /** Works on the installation's stores directly, as `xip serve` would between two commands. */
