@@ -86,6 +86,7 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
       'GET /api/runs/{id}',
       'GET /api/runs/{id}/log.csv',
       'GET /api/session',
+      'GET /api/wizard/mapping-template.csv',
       'GET /healthz',
       'GET /metrics',
       'GET /openapi.json',
@@ -95,6 +96,9 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
       'POST /api/connectors/{name}/run',
       'POST /api/session',
       'POST /api/setup',
+      'POST /api/wizard/mapping',
+      'POST /api/wizard/source',
+      'POST /api/wizard/trust',
       'PUT /api/connectors/{name}',
     ]);
     for (const op of operations) {
@@ -102,6 +106,8 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
         ? { public: true }
         : op.path.startsWith('/api/audit')
           ? { roles: ['auditor'] }
+          : op.path.startsWith('/api/wizard/')
+            ? { roles: ['connector-admin'] }
           : op.path === '/api/session' || !changes(op.method)
             ? { roles: [...ROLES] }
             : { roles: ['connector-admin'] };

@@ -7,6 +7,7 @@
 //   /api/…                                     a session and a role, CSRF on changes (plugins/auth.ts, plugins/csrf.ts)
 //     session, setup                           routes/session.ts, routes/setup.ts
 //     connectors, runs, audit                  routes/connectors.ts, routes/runs.ts, routes/audit.ts
+//     the add-connector wizard's checks        routes/wizard.ts
 //
 // Third-party plugins first (helmet, cookies, rate limit, swagger), then
 // ours; errors in one handler (plugins/errors.ts).
@@ -30,6 +31,7 @@ import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
 import { sessionRoutes } from './routes/session.js';
 import { setupRoutes } from './routes/setup.js';
+import { wizardRoutes } from './routes/wizard.js';
 import { RunTally } from './run-tally.js';
 
 /** How the server is reached: HTTPS with this certificate and key (PEM), or plain HTTP (on loopback, or behind a proxy that ends TLS). */
@@ -104,6 +106,7 @@ const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { deps, options, tall
   await app.register(connectorRoutes, { deps, tally });
   await app.register(runRoutes, { deps });
   await app.register(auditRoutes, { deps });
+  await app.register(wizardRoutes, { deps });
 };
 
 /** Same-origin only: the console's scripts, styles and API calls all come from this server; nothing may frame it. */

@@ -115,7 +115,8 @@ function localPaths(home: Home, input: Json): void {
   if (typeof target?.to === 'string' && target.to.startsWith('maildir:')) target.to = `maildir:${localPath(home, target.to.slice('maildir:'.length), 'target.to')}`;
 }
 
-function localPath(home: Home, path: string, field: string): string {
+/** A local path from a client: absolute or "$XIP_HOME/…", stored relative to XIP_HOME (the wizard's checks use it too). */
+export function localPath(home: Home, path: string, field: string): string {
   if (path === HOME_MARK || path.startsWith(`${HOME_MARK}/`)) return path;
   if (!isAbsolute(path)) throw new XipError('CONFIG_INVALID', `${field}: must be an absolute path (or start with ${HOME_MARK}/), since the server's working directory means nothing to the client`);
   return storedPath(home, path);

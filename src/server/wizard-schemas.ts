@@ -1,0 +1,59 @@
+// The zod schemas of the add-connector wizard's checks (routes/wizard.ts):
+// each step of a connector's configuration tried before it is saved. They
+// take the parts of a configuration as connector/config.ts does, so a step
+// that passes here passes POST /api/connectors too.
+import { z } from 'zod';
+import { sourceConfig } from '../connector/config.js';
+
+const isoTime = z.string().describe('RFC 3339 time, UTC');
+const textFile = z.strictObject({ file: z.string().min(1).max(256), text: z.string() });
+
+/** What the wizard lists at most; `total` says how many there are. */
+export const FILES_SHOWN = 100;
+
+export const wizardSourceBody = z
+  .strictObject({ source: sourceConfig.describe('The "source" of a connector configuration; a folder path absolute or "$XIP_HOME/…"') })
+  .meta({ id: 'WizardSource' });
+
+const failed = z.object({ ok: z.literal(false), code: z.string().describe('SOURCE_UNREACHABLE, SOURCE_AUTH_FAILED, SOURCE_HOST_KEY_MISMATCH, SOURCE_NOT_FOUND… (the catalogue)'), message: z.string() });
+
+export const wizardSourceAnswer = z
+  .union([
+    z.object({
+      ok: z.literal(true),
+      files: z.array(z.object({ name: z.string(), size: z.number().int(), modified: isoTime })).describe(`The newest first, at most ${FILES_SHOWN}`),
+      total: z.number().int().describe('Every *.xip file the source holds'),
+    }),
+    failed,
+  ])
+  .meta({ id: 'WizardSourceAnswer' });
+
+export const wizardTrustBody = z
+  .strictObject({
+    source: sourceConfig,
+    trust: z.array(textFile).min(1, 'must hold at least one certificate file (PEM or DER as text)').max(32),
+  })
+  .meta({ id: 'WizardTrust' });
+
+export const wizardTrustAnswer = z
+  .object({
+    file: z.string().nullable().describe('The newest *.xip file of the source, null when it holds none (or cannot be listed: then code says why)'),
+    signer: z.object({ subject: z.string(), issuer: z.string(), notAfter: isoTime }).nullable().describe('The signer certificate, once verified'),
+    verified: z.boolean(),
+    code: z.string().optional().describe('Why it did not verify (CERT_UNTRUSTED, DIGEST_MISMATCH, SOURCE_…: the catalogue)'),
+    message: z.string().optional(),
+  })
+  .meta({ id: 'WizardTrustAnswer' });
+
+export const wizardMappingBody = z
+  .strictObject({
+    directory: z
+      .union([textFile, z.strictObject({ graph: z.string() })])
+      .describe('The directory CSV (a Microsoft Graph directory is read at run time only, so not checked here: 400)'),
+    mapping: textFile,
+  })
+  .meta({ id: 'WizardMapping' });
+
+export const wizardMappingAnswer = z
+  .union([z.object({ ok: z.literal(true), rows: z.number().int().describe('Source users the mapping maps') }), failed.extend({ code: z.string().describe('DIRECTORY_INVALID or MAPPING_INVALID; the message names the line') })])
+  .meta({ id: 'WizardMappingAnswer' });
