@@ -71,10 +71,19 @@ export class KyselyConnectorStore implements ConnectorStore {
     });
   }
 
-  listRuns(connector: string, limit = 1000): Promise<ConnectorRun[]> {
+  listRuns(connector: string, limit = 1000, before?: number): Promise<ConnectorRun[]> {
     return guard('listRuns', async () => {
-      const rows = await this.#db.selectFrom('runs').selectAll().where('connector', '=', connector).orderBy('id', 'desc').limit(limit).execute();
+      let q = this.#db.selectFrom('runs').selectAll().where('connector', '=', connector);
+      if (before !== undefined) q = q.where('id', '<', before);
+      const rows = await q.orderBy('id', 'desc').limit(limit).execute();
       return rows.map(runRow);
+    });
+  }
+
+  getRunById(id: number): Promise<ConnectorRun | undefined> {
+    return guard('getRunById', async () => {
+      const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).where('connector', 'is not', null).executeTakeFirst();
+      return row && runRow(row);
     });
   }
 

@@ -70,8 +70,11 @@ export interface ConnectorStore {
   removeConnector(name: string): Promise<void>;
 
   /** Newest first. */
-  listRuns(connector: string, limit?: number): Promise<ConnectorRun[]>;
+  /** A connector's runs, newest first; with `before`, only runs whose id is below it (the next page). */
+  listRuns(connector: string, limit?: number, before?: number): Promise<ConnectorRun[]>;
   getRun(connector: string, id: number): Promise<ConnectorRun | undefined>;
+  /** A connector's run by its id alone, the connector removed or not (`xip import` runs are not connector runs). */
+  getRunById(id: number): Promise<ConnectorRun | undefined>;
   /**
    * Drops the logs and failure lines of the connector's finished runs that
    * started before `before`; the run rows stay (deliveries name them). Returns

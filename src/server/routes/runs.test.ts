@@ -75,4 +75,18 @@ describe('runs', () => {
       assert.match(r.body, /^runId,completedAt,record,name,value,itemId,sourceUserId,mailbox,file,sha256,code,reason\r\n/);
     }
   });
+
+  it('a removed connector\'s runs are still listed by name and found by id', async () => {
+    const admin = await h.account('admin2', 'connector-admin');
+    assert.equal((await admin.inject('POST', '/api/connectors', h.config('gone'))).statusCode, 201);
+    await h.runWith('gone', ['g']);
+    const [run] = await h.state.store.listRuns('gone', 1);
+    await h.state.store.removeConnector('gone');
+    const one = await auditor.inject('GET', `/api/runs/${run!.id}`);
+    assert.equal(one.statusCode, 200, one.body);
+    assert.equal((one.json() as { connector: string }).connector, 'gone');
+    const list = await auditor.inject('GET', '/api/connectors/gone/runs');
+    assert.equal(list.statusCode, 200);
+    assert.deepEqual((list.json() as { runs: { id: number }[] }).runs.map((r) => r.id), [run!.id]);
+  });
 });

@@ -1,12 +1,9 @@
 // A connector's runs, one run's log, and that log as the CSV `xip connector
 // log --csv` writes (connector/connector-log.ts), for every role.
 //
-// The connector store finds a run by connector and id (getRun), and lists a
-// connector's runs newest first with a limit but no cursor: /api/runs/:id
-// looks for the run among the connectors configured now (a removed
-// connector's runs are listed by name, not found by id), and `before` is
-// applied to the newest MAX_SCAN runs. Both are port limits worth a method
-// of their own when the lists grow (getRunById, listRuns(before)).
+// A run is found by its id alone (getRunById: a removed connector's runs
+// too), and a connector's runs are paged newest first by id (listRuns with
+// `before`).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { connectorLogCsv } from '../../connector/connector-log.js';
 import { XipError } from '../../errors.js';
@@ -17,8 +14,6 @@ import { errorResponses } from '../errors.js';
 import { asRunLog, iso, runLog, runState, runSummary } from '../run-views.js';
 import { connectorName, csvText, runDetail, runId, runList, runsQuery } from '../schemas.js';
 
-/** How many of a connector's newest runs a page with `before` looks through. */
-export const MAX_SCAN = 5000;
 /** Failure lines in a run's JSON answer; the CSV has them all. */
 export const FAILURES_SHOWN = 1000;
 
@@ -26,11 +21,9 @@ const tags = ['runs'];
 
 export const runRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { deps }) => {
   async function findRun(id: number): Promise<ConnectorRun> {
-    for (const row of await deps.connectors.listConnectors()) {
-      const run = await deps.connectors.getRun(row.name, id);
-      if (run) return run;
-    }
-    throw new XipError('NOT_FOUND', `no run ${id} of a configured connector`);
+    const run = await deps.connectors.getRunById(id);
+    if (!run) throw new XipError('NOT_FOUND', `no connector run ${id}`);
+    return run;
   }
 
   app.get(
@@ -42,9 +35,8 @@ export const runRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { de
     async (request) => {
       const { name } = request.params;
       const { limit, before } = request.query;
-      const scanned = await deps.connectors.listRuns(name, before === undefined ? limit + 1 : MAX_SCAN);
-      if (scanned.length === 0 && !(await deps.connectors.getConnector(name))) throw new XipError('CONNECTOR_NOT_FOUND', `there is no connector named "${name.slice(0, 80)}"`);
-      const page = scanned.filter((r) => before === undefined || r.id < before);
+      const page = await deps.connectors.listRuns(name, limit + 1, before);
+      if (page.length === 0 && before === undefined && !(await deps.connectors.getConnector(name))) throw new XipError('CONNECTOR_NOT_FOUND', `there is no connector named "${name.slice(0, 80)}"`);
       const runs = page.slice(0, limit);
       const now = deps.now();
       return {
