@@ -65,7 +65,8 @@ export async function importMessage(api: GraphApi, settings: ImportSettings, mai
         else {
           last = looked.reason;
           if (++faults > settings.retry.retries) return unknown(id, 'TARGET_UNAVAILABLE', `may be stored; the look-up failed: ${last}`);
-          await sleep(looked.retryAfterMs ?? backoffDelay(settings.retry, faults));
+          // with a Retry-After the mailbox's gate already waits (api.ts paused it): no second wait here
+          if (looked.retryAfterMs === undefined) await sleep(backoffDelay(settings.retry, faults));
           continue;
         }
       }
