@@ -6,11 +6,12 @@
 // XIP_GRAPH_LOGIN_URL and NODE_EXTRA_CA_CERTS, which the script passes on.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../src/xip/test-support/container.js';
 import { ROOT } from './support/cli.js';
+import { appEnv } from './support/graph-double/app-env.js';
 import { startGraphDouble, type GraphDouble } from './support/graph-double/index.js';
 
 const MAILBOX = 'xip-check@contoso.example';
@@ -56,19 +57,7 @@ describe('npm run check:graph', () => {
     before(async () => {
       double = await startGraphDouble({ mailboxes: [MAILBOX] });
       dir = await tempDir('xip-check-graph-test-');
-      writeFileSync(join(dir, 'app.crt'), double.certificatePem);
-      writeFileSync(join(dir, 'app.key'), double.privateKeyPem!);
-      env = {
-        XIP_GRAPH_TENANT: double.tenant,
-        XIP_GRAPH_CLIENT_ID: double.clientId,
-        XIP_GRAPH_CERT: join(dir, 'app.crt'),
-        XIP_GRAPH_KEY: join(dir, 'app.key'),
-        XIP_GRAPH_CHECK_MAILBOX: MAILBOX,
-        XIP_GRAPH_URL: double.url,
-        XIP_GRAPH_LOGIN_URL: double.loginUrl,
-        XIP_GRAPH_IMAP_URL: 'none',
-        NODE_EXTRA_CA_CERTS: double.caPath,
-      };
+      env = { ...appEnv(double, dir), XIP_GRAPH_TENANT: double.tenant, XIP_GRAPH_CHECK_MAILBOX: MAILBOX };
     });
     after(async () => {
       await double?.stop();

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildContainer, tempDir, testIdentity } from '../src/xip/test-support/container.js';
 import { runXip } from './support/cli.js';
+import { appEnv } from './support/graph-double/app-env.js';
 import { startGraphDouble, type GraphDouble } from './support/graph-double/index.js';
 
 const ANA = 'ana@contoso.example';
@@ -42,17 +43,7 @@ before(async () => {
   trust = join(dir, 'ca.pem');
   writeFileSync(trust, testIdentity().issued.caCertificatePem);
   container = await buildContainer(join(dir, 'day.xip'), { data: { 'items/day.ndjson': items.map((i) => JSON.stringify(i)).join('\n') + '\n' } });
-  writeFileSync(join(dir, 'app.crt'), double.certificatePem);
-  writeFileSync(join(dir, 'app.key'), double.privateKeyPem!);
-  env = {
-    XIP_GRAPH_CLIENT_ID: double.clientId,
-    XIP_GRAPH_CERT: join(dir, 'app.crt'),
-    XIP_GRAPH_KEY: join(dir, 'app.key'),
-    XIP_GRAPH_URL: double.url,
-    XIP_GRAPH_LOGIN_URL: double.loginUrl,
-    XIP_GRAPH_IMAP_URL: 'none',
-    NODE_EXTRA_CA_CERTS: double.caPath,
-  };
+  env = appEnv(double, dir);
 });
 
 after(async () => {

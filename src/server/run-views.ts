@@ -45,3 +45,18 @@ export function asRunLog(run: ConnectorRun): ConnectorRunLog {
 export function iso(date: Date | null): string | null {
   return date ? date.toISOString() : null;
 }
+
+/** What a run's line and its page both show (schemas.ts: runHeadShape). */
+export function runHead(run: ConnectorRun, now: Date) {
+  return {
+    id: run.id,
+    trigger: run.trigger,
+    status: runState(run, now),
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: iso(run.finishedAt),
+    ok: run.ok,
+    code: run.code,
+    pruned: run.pruned,
+    summary: runSummary(run),
+  };
+}

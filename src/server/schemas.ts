@@ -119,17 +119,22 @@ export const pausedAnswer = z.object({ name: z.string(), paused: z.boolean() });
 
 export const runState = z.enum(RUN_STATES).meta({ id: 'RunState' });
 
+/** What a run's line and its page both show (run-views.ts: runHead). */
+const runHeadShape = {
+  id: z.number().int(),
+  trigger: z.string().nullable(),
+  status: runState,
+  startedAt: isoTime,
+  finishedAt: isoTime.nullable(),
+  ok: z.boolean().nullable(),
+  code: z.string().nullable(),
+  pruned: z.boolean(),
+  summary: runSummary.nullable(),
+};
+
 export const runListItem = z
   .object({
-    id: z.number().int(),
-    trigger: z.string().nullable(),
-    status: runState,
-    startedAt: isoTime,
-    finishedAt: isoTime.nullable(),
-    ok: z.boolean().nullable(),
-    code: z.string().nullable(),
-    pruned: z.boolean(),
-    summary: runSummary.nullable(),
+    ...runHeadShape,
     containers: z.object({ verified: z.number().int(), rejected: z.number().int() }).nullable(),
   })
   .meta({ id: 'RunListItem' });
@@ -145,17 +150,9 @@ export const runId = z.strictObject({ id: z.coerce.number().int().min(1).max(Num
 
 export const runDetail = z
   .object({
-    id: z.number().int(),
+    ...runHeadShape,
     connector: z.string(),
-    trigger: z.string().nullable(),
-    status: runState,
-    startedAt: isoTime,
-    finishedAt: isoTime.nullable(),
-    ok: z.boolean().nullable(),
-    code: z.string().nullable(),
-    pruned: z.boolean(),
     stoppedBy: z.string().nullable(),
-    summary: runSummary.nullable(),
     containers: z.array(
       z.object({ file: z.string(), sha256: z.string().nullable(), ok: z.boolean(), code: z.string().nullable(), message: z.string().nullable(), items: z.number().int().nullable() }),
     ),

@@ -11,7 +11,7 @@ import type { ConnectorRun } from '../../ports/connector-store.js';
 import { READ } from '../access.js';
 import type { Deps } from '../deps.js';
 import { errorResponses } from '../errors.js';
-import { asRunLog, iso, runLog, runState, runSummary } from '../run-views.js';
+import { asRunLog, runHead, runLog } from '../run-views.js';
 import { connectorName, csvText, runDetail, runId, runList, runsQuery } from '../schemas.js';
 
 /** Failure lines in a run's JSON answer; the CSV has them all. */
@@ -44,15 +44,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { de
         runs: runs.map((run) => {
           const log = runLog(run);
           return {
-            id: run.id,
-            trigger: run.trigger,
-            status: runState(run, now),
-            startedAt: run.startedAt.toISOString(),
-            finishedAt: iso(run.finishedAt),
-            ok: run.ok,
-            code: run.code,
-            pruned: run.pruned,
-            summary: runSummary(run),
+            ...runHead(run, now),
             containers: log ? { verified: log.containers.filter((c) => c.ok).length, rejected: log.containers.filter((c) => !c.ok).length } : null,
           };
         }),
@@ -69,17 +61,9 @@ export const runRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { de
       const log = runLog(run);
       const failures = log ? await deps.ledger.getFailures(run.id) : [];
       return {
-        id: run.id,
+        ...runHead(run, deps.now()),
         connector: run.connector,
-        trigger: run.trigger,
-        status: runState(run, deps.now()),
-        startedAt: run.startedAt.toISOString(),
-        finishedAt: iso(run.finishedAt),
-        ok: run.ok,
-        code: run.code,
-        pruned: run.pruned,
         stoppedBy: log?.stoppedBy ?? null,
-        summary: runSummary(run),
         containers: (log?.containers ?? []).map((c) => ({ file: c.file, sha256: c.sha256, ok: c.ok, code: c.code, message: c.message ?? null, items: c.items ?? null })),
         failures: failures.slice(0, FAILURES_SHOWN).map((f) => ({
           itemId: f.itemId,
