@@ -271,6 +271,17 @@ describe('the import run, one stage at a time', () => {
     assert.equal(log.imported, 20);
   });
 
+  it("records the signing certificate's subject on each container whose signature verified, none on one rejected before", async () => {
+    const stranger = await buildContainer(join(dir, 'stranger.xip'), { data: { 'items/day.ndjson': ndjson([chat('s')]) }, identity: testIdentity('stranger') });
+    const bad = await buildContainer(join(dir, 'bad-json-signed.xip'), { package: null, data: { 'xip.json': '{"source": 42}', 'items/day.ndjson': ndjson([chat('y')]) } });
+    const log = await runImport(options([stranger, bad, ten], new InMemoryTarget(), new InMemoryLedger()));
+    assert.deepEqual(log.containers.map((c) => [c.code, c.signer]), [
+      ['CERT_UNTRUSTED', undefined],
+      ['XIP_JSON_INVALID', 'CN=Test signer default, O=xip tests'],
+      [null, 'CN=Test signer default, O=xip tests'],
+    ]);
+  });
+
   it('a FIFO named as a container is refused at once (IO_ERROR), and the next container is imported', async () => {
     const fifo = join(dir, 'pipe.xip');
     execFileSync('mkfifo', [fifo]);

@@ -127,6 +127,14 @@ async function importContainer(ctx: RunContext, ref: ContainerRef, options: Impo
   }
   ctx.recorder.emit({
     kind: 'container',
-    line: { file: staged.file, sha256: staged.container.sha256, ok: true, code: null, items: progress.read, ...(staged.declaredItems !== undefined ? { itemsDeclared: staged.declaredItems } : {}) },
+    line: {
+      file: staged.file,
+      sha256: staged.container.sha256,
+      ok: true,
+      code: null,
+      items: progress.read,
+      ...(staged.declaredItems !== undefined ? { itemsDeclared: staged.declaredItems } : {}),
+      signer: staged.container.signer.subject,
+    },
   });
 }

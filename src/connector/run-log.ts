@@ -24,6 +24,8 @@ export interface ContainerLine {
   readonly message?: string;
   readonly items?: number;
   readonly itemsDeclared?: number;
+  /** The signing certificate's subject ("CN=…, O=…"), once its signature verified; absent for a container rejected before that (and in logs written before it was recorded). */
+  readonly signer?: string;
 }
 
 export interface FailureLine {

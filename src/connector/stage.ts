@@ -43,12 +43,13 @@ export async function stageContainer(ctx: RunContext, ref: ContainerRef, verify:
   } catch (e) {
     await container.close();
     if (!(e instanceof XipError) || e.code === 'LEDGER_ERROR') throw e;
-    await reject(ctx, file, container.sha256, e);
+    // Its signature verified before its xip.json failed: the signer is known.
+    await reject(ctx, file, container.sha256, e, container.signer.subject);
     return undefined;
   }
 }
 
-async function reject(ctx: RunContext, file: string, sha256: string | null, e: XipError): Promise<void> {
-  ctx.recorder.emit({ kind: 'container', line: { file, sha256, ok: false, code: e.code, message: e.explanation } });
+async function reject(ctx: RunContext, file: string, sha256: string | null, e: XipError, signer?: string): Promise<void> {
+  ctx.recorder.emit({ kind: 'container', line: { file, sha256, ok: false, code: e.code, message: e.explanation, ...(signer !== undefined ? { signer } : {}) } });
   if (sha256) await ctx.ledger.recordContainer({ sha256, file, ok: false, code: e.code, message: e.explanation, runId: ctx.runId });
 }

@@ -154,7 +154,15 @@ export const runDetail = z
     connector: z.string(),
     stoppedBy: z.string().nullable(),
     containers: z.array(
-      z.object({ file: z.string(), sha256: z.string().nullable(), ok: z.boolean(), code: z.string().nullable(), message: z.string().nullable(), items: z.number().int().nullable() }),
+      z.object({
+        file: z.string(),
+        sha256: z.string().nullable(),
+        signer: z.string().nullable().describe('The subject of the certificate that signed it ("CN=…, O=…"), once its signature verified; null when rejected before that'),
+        ok: z.boolean(),
+        code: z.string().nullable(),
+        message: z.string().nullable(),
+        items: z.number().int().nullable(),
+      }),
     ),
     failures: z.array(
       z.object({

@@ -52,14 +52,14 @@ describe('runs', () => {
 
   it('shows one run: figures, containers with their sha256 and verdict, failures', async () => {
     const [, rejected, first] = (await h.state.store.listRuns('chat')).map((r) => r.id);
-    const run = (await auditor.inject('GET', `/api/runs/${first}`)).json() as { connector: string; summary: { imported: number }; containers: { file: string; sha256: string; ok: boolean }[] };
+    const run = (await auditor.inject('GET', `/api/runs/${first}`)).json() as { connector: string; summary: { imported: number }; containers: { file: string; sha256: string; ok: boolean; signer: string | null }[] };
     assert.equal(run.connector, 'chat');
     assert.equal(run.summary.imported, 4);
-    assert.deepEqual(run.containers.map((c) => [c.file, c.ok]), [['day-1.xip', true]]);
+    assert.deepEqual(run.containers.map((c) => [c.file, c.ok, c.signer]), [['day-1.xip', true, 'CN=Test signer default, O=xip tests']]);
     assert.match(run.containers[0]!.sha256, /^[0-9a-f]{64}$/);
-    const bad = (await auditor.inject('GET', `/api/runs/${rejected}`)).json() as { ok: boolean; containers: { ok: boolean; code: string }[] };
+    const bad = (await auditor.inject('GET', `/api/runs/${rejected}`)).json() as { ok: boolean; containers: { ok: boolean; code: string; signer: string | null }[] };
     assert.equal(bad.ok, false);
-    assert.deepEqual(bad.containers.map((c) => [c.ok, c.code]), [[false, 'CERT_UNTRUSTED']]);
+    assert.deepEqual(bad.containers.map((c) => [c.ok, c.code, c.signer]), [[false, 'CERT_UNTRUSTED', null]], 'an untrusted signer is not named as the signer');
     assert.equal((await auditor.inject('GET', '/api/runs/999999')).statusCode, 404);
     assert.equal((await auditor.inject('GET', '/api/runs/abc')).statusCode, 400);
   });

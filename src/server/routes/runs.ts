@@ -64,7 +64,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { de
         ...runHead(run, deps.now()),
         connector: run.connector,
         stoppedBy: log?.stoppedBy ?? null,
-        containers: (log?.containers ?? []).map((c) => ({ file: c.file, sha256: c.sha256, ok: c.ok, code: c.code, message: c.message ?? null, items: c.items ?? null })),
+        containers: (log?.containers ?? []).map((c) => ({ file: c.file, sha256: c.sha256, signer: c.signer ?? null, ok: c.ok, code: c.code, message: c.message ?? null, items: c.items ?? null })),
         failures: failures.slice(0, FAILURES_SHOWN).map((f) => ({
           itemId: f.itemId,
           sourceUserId: f.sourceUserId,
