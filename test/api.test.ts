@@ -82,6 +82,7 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
       'GET /api/audit.csv',
       'GET /api/connectors',
       'GET /api/connectors/{name}',
+      'GET /api/connectors/{name}/daily',
       'GET /api/connectors/{name}/runs',
       'GET /api/runs/{id}',
       'GET /api/runs/{id}/log.csv',

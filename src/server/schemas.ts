@@ -146,6 +146,26 @@ export const runsQuery = z.strictObject({
 
 export const runList = z.object({ name: z.string(), runs: z.array(runListItem), next: z.number().int().nullable() });
 
+export const dailyQuery = z.strictObject({
+  days: z.coerce.number().int().min(1).max(366).default(30).describe('How many UTC days, ending with today'),
+});
+
+export const dailyFigures = z
+  .object({
+    days: z
+      .array(
+        z.object({
+          day: z.string().describe('YYYY-MM-DD, a UTC day'),
+          imported: z.number().int().describe('Copies delivered by the runs started that day'),
+          duplicates: z.number().int().describe('Copies skipped as already in their mailbox'),
+          failed: z.number().int().describe('Copies not delivered, and items that could not become copies'),
+          runs: z.number().int().describe('Runs started that day'),
+        }),
+      )
+      .describe('Every day of the range, the oldest first; a day without runs has zeros'),
+  })
+  .meta({ id: 'DailyFigures' });
+
 export const runId = z.strictObject({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
 
 export const runDetail = z

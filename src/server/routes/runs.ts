@@ -1,5 +1,6 @@
-// A connector's runs, one run's log, and that log as the CSV `xip connector
-// log --csv` writes (connector/connector-log.ts), for every role.
+// A connector's runs and its items per day, one run's log, and that log as
+// the CSV `xip connector log --csv` writes (connector/connector-log.ts), for
+// every role.
 //
 // A run is found by its id alone (getRunById: a removed connector's runs
 // too), and a connector's runs are paged newest first by id (listRuns with
@@ -11,8 +12,9 @@ import type { ConnectorRun } from '../../ports/connector-store.js';
 import { READ } from '../access.js';
 import type { Deps } from '../deps.js';
 import { errorResponses } from '../errors.js';
+import { dailyFigures } from '../daily.js';
 import { asRunLog, runHead, runLog } from '../run-views.js';
-import { connectorName, csvText, runDetail, runId, runList, runsQuery } from '../schemas.js';
+import { connectorName, csvText, dailyFigures as dailySchema, dailyQuery, runDetail, runId, runList, runsQuery } from '../schemas.js';
 
 /** Failure lines in a run's JSON answer; the CSV has them all. */
 export const FAILURES_SHOWN = 1000;
@@ -50,6 +52,20 @@ export const runRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, { de
         }),
         next: page.length > limit ? runs.at(-1)!.id : null,
       };
+    },
+  );
+
+  app.get(
+    '/connectors/:name/daily',
+    {
+      config: { access: READ },
+      schema: { tags, summary: 'Items per UTC day (imported, duplicates, failed) and runs, from its runs’ logs, the oldest day first', params: connectorName, querystring: dailyQuery, response: { 200: dailySchema, ...errorResponses(400, 401, 403, 404) } },
+    },
+    async (request) => {
+      const { name } = request.params;
+      // A removed connector's runs stay, and so do its figures.
+      if (!(await deps.connectors.getConnector(name)) && (await deps.connectors.listRuns(name, 1)).length === 0) throw new XipError('CONNECTOR_NOT_FOUND', `there is no connector named "${name.slice(0, 80)}"`);
+      return { days: await dailyFigures(deps.connectors, name, deps.now(), request.query.days) };
     },
   );
 
