@@ -98,6 +98,7 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
       'POST /api/session',
       'POST /api/setup',
       'POST /api/wizard/mapping',
+      'POST /api/wizard/schedule',
       'POST /api/wizard/source',
       'POST /api/wizard/trust',
       'PUT /api/connectors/{name}',

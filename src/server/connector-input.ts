@@ -44,7 +44,8 @@ export function configFromRequest(home: Home, body: unknown, current?: Connector
   return config;
 }
 
-function checkSchedule(schedule: string): void {
+/** CONFIG_INVALID naming the schedule when croner does not take it (the wizard's schedule step checks with it too). */
+export function checkSchedule(schedule: string): void {
   try {
     new Cron(schedule, { paused: true }).stop();
   } catch (e) {

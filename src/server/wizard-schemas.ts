@@ -57,3 +57,17 @@ export const wizardMappingBody = z
 export const wizardMappingAnswer = z
   .union([z.object({ ok: z.literal(true), rows: z.number().int().describe('Source users the mapping maps') }), failed.extend({ code: z.string().describe('DIRECTORY_INVALID or MAPPING_INVALID; the message names the line') })])
   .meta({ id: 'WizardMappingAnswer' });
+
+export const wizardScheduleBody = z
+  .strictObject({
+    schedule: z.string().max(256).describe('A cron expression, as a connector\'s schedule ("0 2 * * *": every day at 02:00)'),
+    timezone: z.string().max(64).optional().describe("An IANA time zone to read it in (UTC, Europe/Paris); default: the server's, in which the scheduler reads connectors' schedules"),
+  })
+  .meta({ id: 'WizardSchedule' });
+
+export const wizardScheduleAnswer = z
+  .object({
+    nextRuns: z.array(isoTime).describe('The next three runs after now'),
+    timezone: z.string().describe('The time zone the expression was read in'),
+  })
+  .meta({ id: 'WizardScheduleAnswer' });

@@ -1,18 +1,21 @@
 // The add-connector wizard's checks (issue 11), each on one step of a
 // configuration, before anything is saved: list the source, verify its
 // newest container against the trust anchors given, load the directory and
-// mapping. They change nothing (no store, no audit entry); the only file
+// mapping, show the schedule's next runs. They change nothing (no store, no audit entry); the only file
 // written is the container fetched for the trust check, in a private folder
 // under XIP_HOME's staging space, removed before the answer.
 //
 // A step that fails is an answer ({ok:false, code, message} with a code of
 // the catalogue), not an HTTP error; a request that cannot be checked at all
-// (a relative folder path, a Graph directory, unreadable certificates) is.
+// (a relative folder path, a Graph directory, unreadable certificates) is,
+// and so is a schedule that is not one (400 CONFIG_INVALID, as POST
+// /api/connectors answers it).
 // Messages are the sources' and loaders' own, which never hold a secret.
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { Cron } from 'croner';
 import type { SourceConfig } from '../connector/config.js';
 import { SOURCE_CODES, XipError, XIP_CODES, type ErrorCode } from '../errors.js';
 import type { Home } from '../home/home.js';
@@ -21,7 +24,7 @@ import { loadDirectory, loadMapping } from '../mapping/index.js';
 import type { ConnectorSource, SourceFile } from '../ports/container-source.js';
 import { parseCertificates } from '../xip/cms/index.js';
 import { verifyFile } from '../xip/verify.js';
-import { localPath } from './connector-input.js';
+import { checkSchedule, localPath } from './connector-input.js';
 import { FILES_SHOWN } from './wizard-schemas.js';
 
 export interface Failed {
@@ -119,6 +122,32 @@ export function checkMapping(directory: { file: string; text: string } | { graph
     return { ok: true, rows: loadMapping(mapping.text, mapping.file, loadDirectory(directory.text, directory.file)).size };
   } catch (e) {
     return failed(e, (code) => code === 'DIRECTORY_INVALID' || code === 'MAPPING_INVALID');
+  }
+}
+
+/** How many next runs the schedule step shows. */
+export const NEXT_RUNS = 3;
+
+/**
+ * POST /api/wizard/schedule: the schedule checked as a connector's is
+ * (connector-input.ts: checkSchedule), and its next runs after `now`. The
+ * scheduler of `xip serve` reads a connector's schedule in the server's time
+ * zone; `timezone` (IANA, e.g. Europe/Paris) shows the runs of the same
+ * expression read in another.
+ */
+export function nextRuns(schedule: string, timezone: string | undefined, now: Date): { nextRuns: string[]; timezone: string } {
+  checkSchedule(schedule);
+  const zone = timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    throw new XipError('CONFIG_INVALID', `timezone "${zone.slice(0, 64)}": not a time zone of the IANA database (such as UTC or Europe/Paris)`);
+  }
+  const cron = new Cron(schedule, { paused: true, timezone: zone });
+  try {
+    return { nextRuns: cron.nextRuns(NEXT_RUNS, now).map((d) => d.toISOString()), timezone: zone };
+  } finally {
+    cron.stop();
   }
 }
 

@@ -128,12 +128,41 @@ describe('/api/wizard', () => {
     assert.deepEqual(json<{ ok: boolean }>(await admin.inject('POST', '/api/wizard/mapping', { directory, mapping: { file: 'mapping.csv', text: r.body } })), { ok: true, rows: 2 });
   });
 
+  it('schedule: the next three runs after now, in the time zone given', async () => {
+    // The server's clock: 2026-12-01T09:00Z.
+    const utc = await admin.inject('POST', '/api/wizard/schedule', { schedule: '0 2 * * *', timezone: 'UTC' });
+    assert.equal(utc.statusCode, 200, utc.body);
+    assert.deepEqual(utc.json(), { nextRuns: ['2026-12-02T02:00:00.000Z', '2026-12-03T02:00:00.000Z', '2026-12-04T02:00:00.000Z'], timezone: 'UTC' });
+    const paris = json<{ nextRuns: string[] }>(await admin.inject('POST', '/api/wizard/schedule', { schedule: '30 9 * * 1', timezone: 'Europe/Paris' }));
+    assert.deepEqual(paris.nextRuns, ['2026-12-07T08:30:00.000Z', '2026-12-14T08:30:00.000Z', '2026-12-21T08:30:00.000Z'], 'Mondays 09:30 in Paris, UTC+1 in winter');
+    const local = json<{ nextRuns: string[]; timezone: string }>(await admin.inject('POST', '/api/wizard/schedule', { schedule: '0 2 * * *' }));
+    assert.equal(local.timezone, Intl.DateTimeFormat().resolvedOptions().timeZone, "the scheduler's zone: the server's");
+    assert.equal(local.nextRuns.length, 3);
+  });
+
+  it('schedule: what POST /api/connectors refuses is 400 CONFIG_INVALID naming the field', async () => {
+    for (const [body, field] of [
+      [{ schedule: 'at dawn' }, /\(schedule "at dawn": /],
+      [{ schedule: '' }, /\(schedule "": /],
+      [{ schedule: '0 2 * * *', timezone: 'Mars/Olympus' }, /\(timezone "Mars\/Olympus": /],
+    ] as const) {
+      const r = await admin.inject('POST', '/api/wizard/schedule', body);
+      assert.equal(r.statusCode, 400, r.body);
+      const answer = json<{ code: string; message: string }>(r);
+      assert.equal(answer.code, 'CONFIG_INVALID');
+      assert.match(answer.message, field);
+    }
+    const config = await admin.inject('POST', '/api/connectors', h.config('dawn', { schedule: 'at dawn' }));
+    assert.equal(json<{ code: string }>(config).code, 'CONFIG_INVALID', 'the same rule as a connector');
+  });
+
   it('connector-admin only (403 for a viewer), CSRF required, and nothing audited', async () => {
     const source = { source: { kind: 'folder', path: folder } };
     for (const [method, url, body] of [
       ['POST', '/api/wizard/source', source],
       ['POST', '/api/wizard/trust', { ...source, trust: trust() }],
       ['POST', '/api/wizard/mapping', { directory, mapping: { file: 'm.csv', text: 'sourceId,mailbox\n' } }],
+      ['POST', '/api/wizard/schedule', { schedule: '0 2 * * *' }],
       ['GET', '/api/wizard/mapping-template.csv', undefined],
     ] as const) {
       const r = await viewer.inject(method, url, body);

@@ -9,8 +9,17 @@ import { ADMIN } from '../access.js';
 import type { Deps } from '../deps.js';
 import { errorResponses } from '../errors.js';
 import { csvText } from '../schemas.js';
-import { checkMapping, checkSource, checkTrust, MAPPING_TEMPLATE } from '../wizard.js';
-import { wizardMappingAnswer, wizardMappingBody, wizardSourceAnswer, wizardSourceBody, wizardTrustAnswer, wizardTrustBody } from '../wizard-schemas.js';
+import { checkMapping, checkSource, checkTrust, MAPPING_TEMPLATE, nextRuns } from '../wizard.js';
+import {
+  wizardMappingAnswer,
+  wizardMappingBody,
+  wizardScheduleAnswer,
+  wizardScheduleBody,
+  wizardSourceAnswer,
+  wizardSourceBody,
+  wizardTrustAnswer,
+  wizardTrustBody,
+} from '../wizard-schemas.js';
 
 const tags = ['wizard'];
 
@@ -55,6 +64,20 @@ export const wizardRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, {
       },
     },
     async (request) => checkMapping(request.body.directory, request.body.mapping),
+  );
+
+  app.post(
+    '/wizard/schedule',
+    {
+      config: { access: ADMIN },
+      schema: {
+        tags,
+        summary: 'Check a schedule as a connector’s is checked (400 CONFIG_INVALID naming the field) and give its next three runs',
+        body: wizardScheduleBody,
+        response: { 200: wizardScheduleAnswer, ...errorResponses(400, 401, 403, 415) },
+      },
+    },
+    async (request) => nextRuns(request.body.schedule, request.body.timezone, deps.now()),
   );
 
   app.get(
