@@ -26,6 +26,8 @@ let h: Harness;
 let clients: Record<Role, Client>;
 let operations: Operation[];
 let runId: number;
+/** A file of the evidence store (the container the run took). */
+let evidenceSha: string;
 /** Every answer the test saw, to search them for secrets. */
 const answers: LightMyRequestResponse[] = [];
 
@@ -41,7 +43,10 @@ async function seen(p: Promise<LightMyRequestResponse>): Promise<LightMyRequestR
 
 /** The URL of an operation, its parameters filled: an existing connector and run, or ones that do not exist (so that an allowed change changes nothing). */
 function url(op: Operation, existing: boolean): string {
-  return op.path.replace('{name}', existing ? 'chat' : 'no-such-connector').replace('{id}', String(existing ? runId : 999_999));
+  return op.path
+    .replace('{name}', existing ? 'chat' : 'no-such-connector')
+    .replace('{id}', String(existing ? runId : 999_999))
+    .replace('{sha256}', existing ? evidenceSha : '0'.repeat(64));
 }
 
 /** A body the route would accept. */
@@ -69,12 +74,13 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
     assert.equal((await seen(admin.inject('POST', '/api/connectors', h.config('chat')))).statusCode, 201);
     await h.runWith('chat', ['a', 'b']);
     runId = (await h.state.store.listRuns('chat'))[0]!.id;
+    evidenceSha = (await h.state.store.listEvidence())[0]!.sha256;
     const doc = (await seen(h.app.inject({ method: 'GET', url: '/openapi.json' }))).json() as { paths: Record<string, Record<string, { 'x-xip-access': Operation['access'] }>> };
     operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, access: op['x-xip-access'] })));
   });
   after(async () => h.close());
 
-  it('documents every route with who may call it, as issue 11 says: reading for every role, changes for connector-admin, the audit trail for auditors', () => {
+  it('documents every route with who may call it, as issue 11 says: reading for every role, changes for connector-admin, the audit trail and the evidence store for auditors', () => {
     assert.deepEqual(operations.map(key).sort(), [
       'DELETE /api/connectors/{name}',
       'DELETE /api/session',
@@ -84,6 +90,9 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
       'GET /api/connectors/{name}',
       'GET /api/connectors/{name}/daily',
       'GET /api/connectors/{name}/runs',
+      'GET /api/evidence',
+      'GET /api/evidence/{sha256}',
+      'GET /api/evidence/{sha256}/file',
       'GET /api/runs/{id}',
       'GET /api/runs/{id}/log.csv',
       'GET /api/session',
@@ -106,7 +115,7 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
     for (const op of operations) {
       const expected = PUBLIC_ROUTES.includes(key(op))
         ? { public: true }
-        : op.path.startsWith('/api/audit')
+        : op.path.startsWith('/api/audit') || op.path.startsWith('/api/evidence')
           ? { roles: ['auditor'] }
           : op.path.startsWith('/api/wizard/')
             ? { roles: ['connector-admin'] }

@@ -9,24 +9,11 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { XipError } from '../errors.js';
 import { fileEvidenceStore } from '../evidence/store.js';
-import type { EvidenceRow } from '../ports/connector-store.js';
+import { evidenceDetailJson, evidenceJson } from '../evidence/view.js';
 import { withInstallation } from './connector.js';
 import { EXIT_OK, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
 import { shortPath } from './paths.js';
-
-function rowJson(r: EvidenceRow) {
-  return {
-    sha256: r.sha256,
-    size: r.size,
-    storedAt: r.storedAt.toISOString(),
-    firstConnector: r.firstConnector,
-    firstName: r.firstName,
-    verdict: r.doneRunId === null ? 'open' : r.ok ? 'imported' : 'rejected',
-    code: r.code,
-    processedInRun: r.doneRunId,
-  };
-}
 
 function checkSha(sha: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha)) throw new XipError('EVIDENCE_NOT_FOUND', `"${sha.slice(0, 80)}" is not a SHA-256 (64 lower-case hex digits)`);
@@ -44,7 +31,7 @@ export function registerEvidence(program: Command, io: Output, setExit: SetExit,
     .action((flags: { json?: boolean }) =>
       act(flags.json, () =>
         withInstallation(env, async (state) => {
-          const rows = (await state.store.listEvidence()).map(rowJson);
+          const rows = (await state.store.listEvidence()).map(evidenceJson);
           if (flags.json) io.out(JSON.stringify({ files: rows }));
           else if (rows.length === 0) io.out('the evidence store is empty');
           else for (const r of rows) io.out(`${r.sha256}  ${r.size}  ${r.storedAt}  ${r.verdict}${r.code ? ` ${r.code}` : ''}  ${r.firstConnector}: ${r.firstName}`);
@@ -65,7 +52,7 @@ export function registerEvidence(program: Command, io: Output, setExit: SetExit,
           if (!row) throw new XipError('EVIDENCE_NOT_FOUND', `no file ${sha} in the evidence store`);
           const intact = await fileEvidenceStore(state.home.evidence).check(sha);
           const container = await state.ledger.getContainer(sha);
-          const out = { ...rowJson(row), intact, container: container ? { ok: container.ok, code: container.code, firstSeen: container.firstSeen.toISOString() } : null };
+          const out = evidenceDetailJson(row, intact, container);
           if (flags.json) io.out(JSON.stringify(out));
           else io.out(...JSON.stringify(out, null, 2).split('\n'));
           if (!intact) throw new XipError('EVIDENCE_CORRUPT', `the stored bytes of ${sha} no longer hash to it`);

@@ -15,6 +15,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { XipError } from '../errors.js';
+import { fileEvidenceStore } from '../evidence/store.js';
 import { checkPassword, hashPassword, verifyOrDummy } from '../home/passwords.js';
 import { openInstallation } from '../home/state.js';
 import { Scheduler } from '../home/scheduler.js';
@@ -71,6 +72,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
             accounts: state.accounts,
             box: state.box,
             home: state.home,
+            evidence: fileEvidenceStore(state.home.evidence),
             passwords: { hash: hashPassword, verify: verifyOrDummy, check: checkPassword },
             runNow: async (name) => {
               if (!(await state.store.getConnector(name))) throw new XipError('CONNECTOR_NOT_FOUND', name);

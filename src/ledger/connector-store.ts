@@ -211,6 +211,19 @@ export class KyselyConnectorStore implements ConnectorStore {
     return guard('listEvidence', async () => (await this.#db.selectFrom('evidence').selectAll().orderBy('stored_at').orderBy('sha256').execute()).map(evidenceRow));
   }
 
+  evidencePage(limit: number, before?: string): Promise<EvidenceRow[]> {
+    return guard('evidencePage', async () => {
+      let q = this.#db.selectFrom('evidence').selectAll();
+      if (before !== undefined) {
+        const from = await this.#db.selectFrom('evidence').select(['stored_at', 'sha256']).where('sha256', '=', before).executeTakeFirst();
+        if (!from) return [];
+        // Keyset paging on (stored_at, sha256): files stored in the same instant are neither skipped nor shown twice.
+        q = q.where((eb) => eb.or([eb('stored_at', '<', from.stored_at), eb.and([eb('stored_at', '=', from.stored_at), eb('sha256', '<', from.sha256)])]));
+      }
+      return (await q.orderBy('stored_at', 'desc').orderBy('sha256', 'desc').limit(limit).execute()).map(evidenceRow);
+    });
+  }
+
   evidenceToRetry(connector: string): Promise<EvidenceRow[]> {
     return guard('evidenceToRetry', async () =>
       (await this.#db.selectFrom('evidence').selectAll().where('first_connector', '=', connector).where('done_run_id', 'is', null).orderBy('stored_at').orderBy('sha256').execute()).map(evidenceRow),

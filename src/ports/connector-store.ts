@@ -99,7 +99,10 @@ export interface ConnectorStore {
   /** Records a stored file the first time it is met (later calls keep the first name and connector); returns its row. */
   recordEvidence(e: { sha256: string; size: number; connector: string; name: string }): Promise<EvidenceRow>;
   getEvidence(sha256: string): Promise<EvidenceRow | undefined>;
+  /** Every stored file, oldest first. */
   listEvidence(): Promise<EvidenceRow[]>;
+  /** A page of stored files, newest first; with `before` (a sha256), the files stored before that one (none when it is not stored). */
+  evidencePage(limit: number, before?: string): Promise<EvidenceRow[]>;
   /** Files first taken by the connector and not processed to a final verdict yet, oldest first. */
   evidenceToRetry(connector: string): Promise<EvidenceRow[]>;
   markEvidenceDone(sha256: string, runId: number, verdict: { ok: boolean; code: string | null }): Promise<void>;

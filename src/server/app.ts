@@ -8,6 +8,7 @@
 //     session, setup                           routes/session.ts, routes/setup.ts
 //     connectors, runs, audit                  routes/connectors.ts, routes/runs.ts, routes/audit.ts
 //     the add-connector wizard's checks        routes/wizard.ts
+//     the evidence store, for auditors         routes/evidence.ts
 //
 // Third-party plugins first (helmet, cookies, rate limit, swagger), then
 // ours; errors in one handler (plugins/errors.ts).
@@ -27,6 +28,7 @@ import { metricsRoutes } from './plugins/metrics.js';
 import { useOpenapi } from './plugins/openapi.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectorRoutes } from './routes/connectors.js';
+import { evidenceRoutes } from './routes/evidence.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
 import { sessionRoutes } from './routes/session.js';
@@ -47,6 +49,7 @@ export async function buildServer(deps: ServerDeps, input: ServerOptionsInput, t
     accounts: deps.accounts,
     box: deps.box,
     home: deps.home,
+    evidence: deps.evidence,
     passwords: deps.passwords,
     runNow: deps.runNow,
     now: deps.now ?? (() => new Date()),
@@ -107,6 +110,7 @@ const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { deps, options, tall
   await app.register(runRoutes, { deps });
   await app.register(auditRoutes, { deps });
   await app.register(wizardRoutes, { deps });
+  await app.register(evidenceRoutes, { deps });
 };
 
 /** Same-origin only: the console's scripts, styles and API calls all come from this server; nothing may frame it. */

@@ -6,6 +6,7 @@ import type { Home } from '../home/home.js';
 import type { SecretBox } from '../home/secrets.js';
 import type { AccountStore } from '../ports/account-store.js';
 import type { ConnectorStore } from '../ports/connector-store.js';
+import type { EvidenceStore } from '../ports/evidence-store.js';
 import type { Ledger } from '../ports/ledger.js';
 
 /**
@@ -35,6 +36,8 @@ export interface ServerDeps {
   readonly accounts: AccountStore;
   readonly box: SecretBox;
   readonly home: Home;
+  /** The files connectors fetched, as received (evidence/store.ts over home.evidence): auditors read and download them. */
+  readonly evidence: EvidenceStore;
   readonly passwords: PasswordHasher;
   readonly runNow: RunNow;
   /** The clock of sessions, rate limits and the audit trail; tests set it. */

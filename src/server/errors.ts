@@ -37,6 +37,8 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.
   CONNECTOR_BUSY: 409,
   CONNECTOR_PAUSED: 409,
   EVIDENCE_NOT_FOUND: 404,
+  // A file of the evidence store altered on disk: the server's storage is at fault, and the admin's to restore.
+  EVIDENCE_CORRUPT: 500,
   ACCOUNT_NOT_FOUND: 404,
   ACCOUNT_EXISTS: 409,
   // The database did not answer: the client may try again later.

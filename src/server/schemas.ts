@@ -226,6 +226,38 @@ export const auditEntry = z
 
 export const auditPage = z.object({ entries: z.array(auditEntry), next: z.number().int().nullable() });
 
+// ---- evidence (evidence/view.ts: the fields of xip evidence list --json)
+
+export const sha256Param = z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256: 64 lower-case hex digits') });
+
+export const evidenceQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256').optional().describe('Files stored before this one (the next page: the `next` of this one)'),
+});
+
+export const evidenceFile = z
+  .object({
+    sha256: z.string(),
+    size: z.number().int(),
+    storedAt: isoTime,
+    firstConnector: z.string().describe('The connector that first fetched it'),
+    firstName: z.string().describe('Its name at the source, when first fetched'),
+    verdict: z.enum(['open', 'imported', 'rejected']).describe('open: no run has reached a final verdict on it yet'),
+    code: z.string().nullable().describe('Why it was rejected'),
+    processedInRun: z.number().int().nullable().describe('The run that reached the verdict'),
+  })
+  .meta({ id: 'EvidenceFile' });
+
+export const evidencePage = z.object({ files: z.array(evidenceFile).describe('Newest first'), next: z.string().nullable().describe('The `before` of the next page; null on the last') });
+
+export const evidenceDetail = z
+  .object({
+    ...evidenceFile.shape,
+    intact: z.boolean().describe('Whether the stored bytes still hash to their SHA-256 (read again for this answer); false when they are gone'),
+    container: z.object({ ok: z.boolean(), code: z.string().nullable(), firstSeen: isoTime }).nullable().describe("The ledger's verdict on it as a container; null when never verified (a fetch that broke off)"),
+  })
+  .meta({ id: 'Evidence' });
+
 // ---- text answers (CSV, metrics)
 
 export const csvText = z.string().describe('text/csv (RFC 4180), formula-safe');

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import type { ConnectorConfigInput } from '../../connector/config.js';
+import { fileEvidenceStore } from '../../evidence/store.js';
 import { checkPassword, hashPassword, verifyOrDummy } from '../../home/passwords.js';
 import { runNamedConnector } from '../../home/run-connector.js';
 import { openInstallation } from '../../home/state.js';
@@ -104,6 +105,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       accounts,
       box: state.box,
       home: state.home,
+      evidence: fileEvidenceStore(state.home.evidence),
       passwords,
       runNow: async (name, actor) => {
         runNowCalls.push({ name, actor });
