@@ -106,6 +106,7 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
       'POST /api/connectors/{name}/run',
       'POST /api/session',
       'POST /api/setup',
+      'POST /api/wizard/delivery',
       'POST /api/wizard/mapping',
       'POST /api/wizard/schedule',
       'POST /api/wizard/source',

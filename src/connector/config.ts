@@ -35,7 +35,8 @@ const graphApp = z.strictObject({
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
-const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
+/** An email address as the configuration takes one (catchAll; the wizard's test mailbox). */
+export const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
 
 /** A secret as the configuration holds it: plain in memory after opening, sealed ("v1:…") at rest. */
 const secret = z.string().min(1, 'must not be empty');

@@ -41,8 +41,8 @@ export async function buildSource(home: Home, source: SourceConfig): Promise<Con
   }
 }
 
-/** The target as `--to` names it, a maildir root inside XIP_HOME resolved again. */
-export function targetSpec(home: Home, config: ConnectorConfig) {
+/** The target as `--to` names it, a maildir root inside XIP_HOME resolved again (the target part of a configuration is all it reads: the wizard's test delivery has no more). */
+export function targetSpec(home: Home, config: Pick<ConnectorConfig, 'target'>) {
   const to = config.target.to.startsWith('maildir:') ? `maildir:${livePath(home, config.target.to.slice('maildir:'.length))}` : config.target.to;
   return parseTarget(to, { ...envFromApp(config.target.app), ...(config.target.password !== undefined ? { [IMAP_PASSWORD_ENV]: config.target.password } : {}) });
 }

@@ -17,9 +17,10 @@
 import { isAbsolute } from 'node:path';
 import { Cron } from 'croner';
 import { checkConfig, type ConnectorConfig } from '../connector/config.js';
+import type { TargetSpec } from '../delivery/index.js';
 import { XipError } from '../errors.js';
 import { HOME_MARK, storedPath, type Home } from '../home/home.js';
-import { staticInputs } from '../home/wiring.js';
+import { staticInputs, targetSpec } from '../home/wiring.js';
 
 /** What the API shows in place of a secret (connector/config.ts redacted). */
 export const SECRET_SHOWN = '(set)';
@@ -34,14 +35,25 @@ export function configFromRequest(home: Home, body: unknown, current?: Connector
   localPaths(home, input);
   const config = checkConfig(input);
   checkSchedule(config.schedule);
+  asConfigError(() => staticInputs(home, config));
+  return config;
+}
+
+/** The target part of a configuration from a client (the wizard's test delivery), its address parsed as a connector's is: CONFIG_INVALID naming what is wrong. */
+export function targetFromRequest(home: Home, target: ConnectorConfig['target']): TargetSpec {
+  const input = { target: structuredClone(target) as unknown as Json };
+  localPaths(home, input);
+  return asConfigError(() => targetSpec(home, input as unknown as Pick<ConnectorConfig, 'target'>));
+}
+
+function asConfigError<T>(f: () => T): T {
   try {
-    staticInputs(home, config);
+    return f();
   } catch (e) {
     // The target's and directory's parsers speak to the CLI (USAGE, "--to …"); here the configuration is at fault.
     if (e instanceof XipError && e.code === 'USAGE') throw new XipError('CONFIG_INVALID', e.detail ?? e.message, { cause: e });
     throw e;
   }
-  return config;
 }
 
 /** CONFIG_INVALID naming the schedule when croner does not take it (the wizard's schedule step checks with it too). */

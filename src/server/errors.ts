@@ -41,6 +41,17 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = Object.
   EVIDENCE_CORRUPT: 500,
   ACCOUNT_NOT_FOUND: 404,
   ACCOUNT_EXISTS: 409,
+  // What a target answers to the wizard's test delivery (test-delivery.ts): the
+  // configuration given is at fault (4xx), or the target is (5xx: only the
+  // catalogue's sentence is shown, the detail goes to the log).
+  FOLDER_INVALID: 400,
+  MAILBOX_NOT_FOUND: 404,
+  // Not 401: that would read as this server's session having ended.
+  TARGET_AUTH_FAILED: 422,
+  TARGET_REJECTED: 422,
+  MESSAGE_TOO_LARGE: 422,
+  TARGET_UNAVAILABLE: 502,
+  STORAGE_FULL: 507,
   // The database did not answer: the client may try again later.
   LEDGER_ERROR: 503,
   // The installation's key does not open the stored secrets: the admin's to fix (the sentence says how), not the client's.

@@ -3,7 +3,7 @@
 // take the parts of a configuration as connector/config.ts does, so a step
 // that passes here passes POST /api/connectors too.
 import { z } from 'zod';
-import { sourceConfig } from '../connector/config.js';
+import { ADDRESS, connectorConfig, DEFAULT_FOLDER, sourceConfig } from '../connector/config.js';
 
 const isoTime = z.string().describe('RFC 3339 time, UTC');
 const textFile = z.strictObject({ file: z.string().min(1).max(256), text: z.string() });
@@ -71,3 +71,20 @@ export const wizardScheduleAnswer = z
     timezone: z.string().describe('The time zone the expression was read in'),
   })
   .meta({ id: 'WizardScheduleAnswer' });
+
+export const wizardDeliveryBody = z
+  .strictObject({
+    target: connectorConfig.shape.target.describe('The "target" of a connector configuration, its secrets in the clear: a maildir path absolute or "$XIP_HOME/…"'),
+    folder: z.string().min(1, 'must not be empty').max(256).optional().describe(`The connector's folder; default "${DEFAULT_FOLDER}"`),
+    mailbox: z.string().max(320).regex(ADDRESS, 'must be an email address').describe('The one mailbox to deliver the test message into'),
+  })
+  .meta({ id: 'WizardDelivery' });
+
+export const wizardDeliveryAnswer = z
+  .object({
+    mailbox: z.string(),
+    folder: z.string(),
+    messageId: z.string().describe('The test message\'s Message-ID, new each time'),
+    ref: z.string().describe('Where the target stored it: Maildir "folder/cur/file", IMAP "uidvalidity:uid", Graph the message id'),
+  })
+  .meta({ id: 'WizardDeliveryAnswer' });

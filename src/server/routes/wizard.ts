@@ -1,16 +1,28 @@
 // /api/wizard: the add-connector wizard's checks, one per step, before the
 // connector is saved (wizard.ts). For connector-admin, as adding is; a POST
-// needs the session's CSRF token like every change, though these change
+// needs the session's CSRF token like every change, though the checks change
 // nothing: they store nothing and so write no audit entry. A step that fails
 // is a 200 answer naming the code; only a request that cannot be checked is
 // an error (400).
+//
+// The test delivery (test-delivery.ts) is the exception: it writes a message
+// into a mailbox, so it is audited (wizard-test-delivery: the target's
+// address, the mailbox and folder, the outcome; never a secret), and a copy
+// not delivered is an error with the target's code.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { DEFAULT_FOLDER } from '../../connector/config.js';
+import { XipError } from '../../errors.js';
 import { ADMIN } from '../access.js';
+import { audit } from '../audit-trail.js';
+import { targetFromRequest } from '../connector-input.js';
 import type { Deps } from '../deps.js';
 import { errorResponses } from '../errors.js';
 import { csvText } from '../schemas.js';
+import { deliverTest } from '../test-delivery.js';
 import { checkMapping, checkSource, checkTrust, MAPPING_TEMPLATE, nextRuns } from '../wizard.js';
 import {
+  wizardDeliveryAnswer,
+  wizardDeliveryBody,
   wizardMappingAnswer,
   wizardMappingBody,
   wizardScheduleAnswer,
@@ -78,6 +90,33 @@ export const wizardRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (app, {
       },
     },
     async (request) => nextRuns(request.body.schedule, request.body.timezone, deps.now()),
+  );
+
+  app.post(
+    '/wizard/delivery',
+    {
+      config: { access: ADMIN },
+      schema: {
+        tags,
+        summary: 'Deliver a test message into one mailbox’s folder through the target given, as a connector would (audited: wizard-test-delivery); a copy not delivered is the target’s code',
+        body: wizardDeliveryBody,
+        response: { 200: wizardDeliveryAnswer, ...errorResponses(400, 401, 403, 404, 415, 422, 502, 507) },
+      },
+    },
+    async (request) => {
+      const { target, mailbox } = request.body;
+      const folder = request.body.folder ?? DEFAULT_FOLDER;
+      const spec = targetFromRequest(deps.home, target); // 400 CONFIG_INVALID: nothing tried, nothing audited
+      const fact = { action: 'wizard-test-delivery', target: spec.description };
+      try {
+        const done = await deliverTest(spec, { mailbox, folder, actor: request.session!.account, at: deps.now() });
+        await audit(deps, request, { ...fact, detail: { mailbox, folder, ok: true, messageId: done.messageId } });
+        return done;
+      } catch (e) {
+        await audit(deps, request, { ...fact, detail: { mailbox, folder, ok: false, code: e instanceof XipError ? e.code : 'INTERNAL_ERROR' } });
+        throw e;
+      }
+    },
   );
 
   app.get(
