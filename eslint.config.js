@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'var/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'var/', 'console/src/api/schema.ts'] }, // schema.ts: generated (npm run api:types)
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,6 +14,18 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    // The console runs in a browser (console/src): its globals, not Node's.
+    files: ['console/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly', document: 'readonly', navigator: 'readonly', location: 'readonly', history: 'readonly', performance: 'readonly',
+        fetch: 'readonly', Headers: 'readonly', Request: 'readonly', Response: 'readonly', URL: 'readonly', URLSearchParams: 'readonly',
+        File: 'readonly', FileList: 'readonly', Blob: 'readonly', HTMLElement: 'readonly', KeyboardEvent: 'readonly', Intl: 'readonly',
+        setTimeout: 'readonly', clearTimeout: 'readonly', console: 'readonly', process: 'off', Buffer: 'off',
+      },
     },
   },
   {

@@ -1,0 +1,473 @@
+// /connectors/NAME: a connector's status and properties, what to do with it
+// (run, pause or resume, edit, remove), its items per day, its runs and the
+// latest failures with their reasons.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, ApiError, call } from '../api/client';
+import { keys, runAsked, useConnector, useDaily, useRun, useRuns, type Connector, type RunListItem } from '../api/queries';
+import { isAdmin, useSignedIn } from '../api/session';
+import { Link, navigate, seg } from '../router';
+import { ErrorAlert, Loading, Status, Time } from '../ui/bits';
+import { DailyChart } from '../ui/daily-chart';
+import { Dialog } from '../ui/dialog';
+import { formatCount } from '../ui/format';
+import { PageHeading } from '../ui/page';
+import { NotFoundPage } from './not-found';
+
+export function ConnectorPage({ name }: { name: string }) {
+  const session = useSignedIn();
+  const connector = useConnector(name);
+  const c = connector.data;
+  if (connector.isError && connector.error instanceof ApiError && connector.error.status === 404) {
+    return <NotFoundPage title="Connector not found" message={`There is no connector named “${name}”. It may have been removed.`} />;
+  }
+  if (!c) {
+    return (
+      <>
+        <PageHeading title={name} />
+        {connector.isError ? <ErrorAlert error={connector.error} /> : <Loading what="the connector" />}
+      </>
+    );
+  }
+  const running = c.status === 'running';
+  return (
+    <>
+      <p className="breadcrumbs">
+        <Link to="/connectors">Data connectors</Link>
+      </p>
+      <PageHeading title={c.name} actions={isAdmin(session) ? <Actions c={c} /> : null}>
+        <p className="status-line">
+          <Status value={c.status} />
+          <span className="muted">
+            {c.status === 'running' ? 'a run is in progress' : c.status === 'paused' ? 'scheduled runs are paused' : c.status === 'failing' ? 'the last run did not succeed' : 'the last run succeeded'}
+          </span>
+        </p>
+      </PageHeading>
+      {connector.isError ? <ErrorAlert error={connector.error} title="Refreshing failed; the figures below may be old." /> : null}
+      <Properties c={c} />
+      <Daily name={c.name} running={running} />
+      <Runs name={c.name} running={running} />
+    </>
+  );
+}
+
+function Actions({ c }: { c: Connector }) {
+  const client = useQueryClient();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [removing, setRemoving] = useState(false);
+  const path = { params: { path: { name: c.name } } };
+
+  const act = async (what: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setNotice(null);
+    try {
+      setNotice(await what());
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+      await Promise.all([client.invalidateQueries({ queryKey: keys.connector(c.name) }), client.invalidateQueries({ queryKey: keys.runs(c.name) }), client.invalidateQueries({ queryKey: keys.connectors })]);
+    }
+  };
+  const runNow = () =>
+    act(async () => {
+      runAsked();
+      const answer = await call(api.POST('/api/connectors/{name}/run', path));
+      return answer.runId ? `Run ${answer.runId} started.` : 'Run started.';
+    });
+  const pause = () => act(async () => (await call(api.POST('/api/connectors/{name}/pause', path)), 'Scheduled runs paused.'));
+  const resume = () => act(async () => (await call(api.POST('/api/connectors/{name}/resume', path)), 'Scheduled runs resumed.'));
+
+  return (
+    <div className="actions">
+      <div className="button-row">
+        <button type="button" className="button button-primary" onClick={() => void runNow()} disabled={busy || c.status === 'running'}>
+          Run now
+        </button>
+        {c.paused ? (
+          <button type="button" className="button button-secondary" onClick={() => void resume()} disabled={busy}>
+            Resume
+          </button>
+        ) : (
+          <button type="button" className="button button-secondary" onClick={() => void pause()} disabled={busy}>
+            Pause
+          </button>
+        )}
+        <Link to={`/connectors/${seg(c.name)}/edit`} className="button button-secondary">
+          Edit
+        </Link>
+        <button type="button" className="button button-danger-quiet" onClick={() => setRemoving(true)} disabled={busy}>
+          Remove
+        </button>
+      </div>
+      <div className="action-result" role="status">
+        {notice}
+      </div>
+      {error ? <ErrorAlert error={error} /> : null}
+      {removing ? <RemoveDialog name={c.name} onClose={() => setRemoving(false)} /> : null}
+    </div>
+  );
+}
+
+function RemoveDialog({ name, onClose }: { name: string; onClose: () => void }) {
+  const client = useQueryClient();
+  const [typed, setTyped] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await call(api.DELETE('/api/connectors/{name}', { params: { path: { name } }, body: { confirm: typed } }));
+      client.removeQueries({ queryKey: keys.connector(name) });
+      await client.invalidateQueries({ queryKey: keys.connectors });
+      navigate('/connectors');
+    } catch (e) {
+      setError(e);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title="Remove connector" onClose={onClose} initialFocus="#remove-confirm">
+      <p>
+        This removes the configuration of <strong>{name}</strong>: it will not run again. Its runs, logs and evidence stay, and so does the mail it
+        delivered.
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (typed === name) void remove();
+        }}
+      >
+        <div className="field">
+          <label htmlFor="remove-confirm">Type the connector's name to confirm</label>
+          <input id="remove-confirm" autoComplete="off" spellCheck={false} value={typed} onChange={(e) => setTyped(e.target.value)} />
+        </div>
+        {error ? <ErrorAlert error={error} /> : null}
+        <div className="button-row button-row-end">
+          <button type="button" className="button button-secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-danger" disabled={typed !== name || busy}>
+            Remove connector
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function Properties({ c }: { c: Connector }) {
+  const cfg = c.config;
+  const directory = 'graph' in cfg.directory ? `${cfg.directory.graph} (read at each run)` : cfg.directory.file;
+  const secretsOf = [
+    ...Object.entries(cfg.source).filter(([k, v]) => ['password', 'privateKey', 'passphrase', 'secret'].includes(k) && v),
+    ...(cfg.target.password ? [['password']] : []),
+  ].length;
+  return (
+    <section className="panel" aria-labelledby="properties-h">
+      <h2 id="properties-h">Properties</h2>
+      <dl className="properties">
+        <div>
+          <dt>Source</dt>
+          <dd className="wrap-anywhere">{c.source}</dd>
+        </div>
+        <div>
+          <dt>Destination</dt>
+          <dd className="wrap-anywhere">{c.target}</dd>
+        </div>
+        <div>
+          <dt>Folder</dt>
+          <dd>{cfg.folder}</dd>
+        </div>
+        <div>
+          <dt>Schedule</dt>
+          <dd>
+            <code>{cfg.schedule}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Next run</dt>
+          <dd>{c.paused ? 'paused' : <Time iso={c.nextRun} />}</dd>
+        </div>
+        <div>
+          <dt>Last run</dt>
+          <dd>
+            {c.lastRun ? (
+              <>
+                <Link to={`/runs/${c.lastRun.id}`}>Run {c.lastRun.id}</Link>, <Time iso={c.lastRun.startedAt} />
+                {c.lastRun.code ? <> ({c.lastRun.code})</> : null}
+              </>
+            ) : (
+              'never'
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>Trust anchors</dt>
+          <dd className="wrap-anywhere">{cfg.trust.map((t) => t.file).join(', ')}</dd>
+        </div>
+        <div>
+          <dt>Directory</dt>
+          <dd className="wrap-anywhere">{directory}</dd>
+        </div>
+        <div>
+          <dt>Custom mapping</dt>
+          <dd className="wrap-anywhere">{cfg.mapping ? cfg.mapping.file : 'none (by each participant’s Email property)'}</dd>
+        </div>
+        {cfg.catchAll ? (
+          <div>
+            <dt>Catch-all mailbox</dt>
+            <dd>{cfg.catchAll}</dd>
+          </div>
+        ) : null}
+        <div>
+          <dt>Secrets</dt>
+          <dd>{secretsOf > 0 || cfg.target.app ? 'set (never shown)' : 'none'}</dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd>
+            <Time iso={c.createdAt} />
+          </dd>
+        </div>
+        <div>
+          <dt>Changed</dt>
+          <dd>
+            <Time iso={c.updatedAt} />
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+function Daily({ name, running }: { name: string; running: boolean }) {
+  const daily = useDaily(name, running);
+  const days = daily.data?.days ?? [];
+  const newestFirst = [...days].reverse();
+  return (
+    <section className="panel" aria-labelledby="daily-h">
+      <h2 id="daily-h">Items per day</h2>
+      {daily.isError ? <ErrorAlert error={daily.error} /> : null}
+      {daily.isPending ? <Loading what="the items per day" /> : null}
+      {daily.data ? (
+        <div className="daily">
+          <DailyChart days={days} />
+          <div className="table-wrap table-scroll" tabIndex={0} role="group" aria-label="Items per day, as a table">
+            <table className="table table-compact">
+              <caption>Items per day</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Day (UTC)</th>
+                  <th scope="col" className="num">
+                    Imported
+                  </th>
+                  <th scope="col" className="num">
+                    Duplicates
+                  </th>
+                  <th scope="col" className="num">
+                    Failed
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {newestFirst.length === 0 ? (
+                  <tr>
+                    <td colSpan={4} className="empty">
+                      No days to show
+                    </td>
+                  </tr>
+                ) : (
+                  newestFirst.map((d) => (
+                    <tr key={d.day} className={d.runs === 0 ? 'row-quiet' : undefined}>
+                      <td className="nowrap">
+                        <time dateTime={d.day}>{d.day}</time>
+                      </td>
+                      <td className="num">{formatCount(d.imported)}</td>
+                      <td className="num">{formatCount(d.duplicates)}</td>
+                      <td className={`num${d.failed ? ' num-bad' : ''}`}>{formatCount(d.failed)}</td>
+                    </tr>
+                  ))
+                )}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+const hasFailures = (r: RunListItem) => (r.summary?.failed ?? 0) > 0;
+
+function Runs({ name, running }: { name: string; running: boolean }) {
+  const [before, setBefore] = useState<number[]>([]);
+  const page = before.at(-1);
+  const runs = useRuns(name, running);
+  const older = useQuery({
+    queryKey: [...keys.runs(name), page],
+    queryFn: () => call(api.GET('/api/connectors/{name}/runs', { params: { path: { name }, query: { limit: 20, before: page } } })),
+    enabled: page !== undefined,
+  });
+  const shown = page === undefined ? runs : older;
+  const list = shown.data?.runs;
+  const newestFailing = runs.data?.runs.find(hasFailures);
+  return (
+    <>
+      <section className="panel" aria-labelledby="runs-h">
+        <h2 id="runs-h">Runs</h2>
+        {shown.isError ? <ErrorAlert error={shown.error} /> : null}
+        {shown.isPending ? <Loading what="the runs" /> : null}
+        {list ? (
+          <div className="table-wrap">
+            <table className="table">
+              <caption>Runs</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Run</th>
+                  <th scope="col">Trigger</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Finished</th>
+                  <th scope="col" className="num">
+                    Imported
+                  </th>
+                  <th scope="col" className="num">
+                    Duplicates
+                  </th>
+                  <th scope="col" className="num">
+                    Failed
+                  </th>
+                  <th scope="col">Log</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.length === 0 ? (
+                  <tr>
+                    <td colSpan={9} className="empty">
+                      No runs yet
+                    </td>
+                  </tr>
+                ) : (
+                  list.map((r) => (
+                    <tr key={r.id}>
+                      <td>
+                        <Link to={`/runs/${r.id}`}>{r.id}</Link>
+                      </td>
+                      <td>{r.trigger ?? '—'}</td>
+                      <td>
+                        <Status value={r.status} />
+                        {r.code ? <span className="cell-note">{r.code}</span> : null}
+                      </td>
+                      <td>
+                        <Time iso={r.startedAt} />
+                      </td>
+                      <td>
+                        <Time iso={r.finishedAt} />
+                      </td>
+                      <td className="num">{formatCount(r.summary?.imported)}</td>
+                      <td className="num">{formatCount(r.summary?.skippedDuplicates)}</td>
+                      <td className={`num${hasFailures(r) ? ' num-bad' : ''}`}>{formatCount(r.summary?.failed)}</td>
+                      <td>
+                        {r.pruned ? (
+                          <span className="muted">pruned</span>
+                        ) : (
+                          <a href={`/api/runs/${r.id}/log.csv`} download>
+                            Download log
+                          </a>
+                        )}
+                      </td>
+                    </tr>
+                  ))
+                )}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+        {before.length > 0 || shown.data?.next ? (
+          <div className="button-row pager">
+            <button type="button" className="button button-secondary button-small" disabled={before.length === 0} onClick={() => setBefore(before.slice(0, -1))}>
+              Newer
+            </button>
+            <button type="button" className="button button-secondary button-small" disabled={!shown.data?.next} onClick={() => shown.data?.next && setBefore([...before, shown.data.next])}>
+              Older
+            </button>
+          </div>
+        ) : null}
+      </section>
+      <LatestFailures runId={newestFailing?.id ?? null} />
+    </>
+  );
+}
+
+function LatestFailures({ runId }: { runId: number | null }) {
+  return (
+    <section className="panel" aria-labelledby="failures-h">
+      <h2 id="failures-h">Latest failures</h2>
+      {runId === null ? <FailureTable runId={null} /> : <FailuresOfRun runId={runId} />}
+    </section>
+  );
+}
+
+const SHOWN_FAILURES = 20;
+
+function FailuresOfRun({ runId }: { runId: number }) {
+  const run = useRun(String(runId));
+  if (run.isError) return <ErrorAlert error={run.error} />;
+  if (!run.data) return <Loading what="the failures" />;
+  return <FailureTable runId={runId} run={run.data} />;
+}
+
+function FailureTable({ runId, run }: { runId: number | null; run?: NonNullable<ReturnType<typeof useRun>['data']> }) {
+  const rows = (run?.failures ?? []).map((f) => ({ item: f.itemId ?? f.entry ?? f.file ?? '(the run)', mailbox: f.mailbox, code: f.code, reason: f.reason }));
+  const total = run?.failuresTotal ?? 0;
+  return (
+    <>
+      {run ? (
+        <p className="section-note">
+          From <Link to={`/runs/${runId}`}>run {runId}</Link>, <Time iso={run.startedAt} />: {formatCount(total)} {total === 1 ? 'failure' : 'failures'}
+          {rows.length > SHOWN_FAILURES ? `, the first ${SHOWN_FAILURES} shown` : ''}.
+        </p>
+      ) : null}
+      <div className="table-wrap">
+        <table className="table">
+          <caption>Latest failures</caption>
+          <thead>
+            <tr>
+              <th scope="col">Item</th>
+              <th scope="col">Mailbox</th>
+              <th scope="col">Code</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.length === 0 ? (
+              <tr>
+                <td colSpan={4} className="empty">
+                  No failures in the recent runs
+                </td>
+              </tr>
+            ) : (
+              rows.slice(0, SHOWN_FAILURES).map((f, i) => (
+                <tr key={i}>
+                  <td className="wrap-anywhere">
+                    <Link to={`/runs/${runId}`}>{f.item}</Link>
+                  </td>
+                  <td className="wrap-anywhere">{f.mailbox ?? '—'}</td>
+                  <td>
+                    <code className="code">{f.code}</code>
+                  </td>
+                  <td>{f.reason}</td>
+                </tr>
+              ))
+            )}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
