@@ -1,8 +1,8 @@
-// xip serve: the HTTP API (and, later, the console) and the scheduler of the
-// connectors in one process, until stopped (SIGTERM or SIGINT: scheduling
-// stops, the server stops taking requests, runs in progress end, then the
-// process exits). Logs are JSON lines (pino) on stderr and in
-// XIP_HOME/logs/serve.log.
+// xip serve: the HTTP API, the console (dist/console, built by npm run
+// build) and the scheduler of the connectors in one process, until stopped
+// (SIGTERM or SIGINT: scheduling stops, the server stops taking requests,
+// runs in progress end, then the process exits). Logs are JSON lines (pino)
+// on stderr and in XIP_HOME/logs/serve.log.
 //
 // Default 127.0.0.1:8080 over plain HTTP, for a console used on the machine
 // itself; `--host 0.0.0.0` is for a real deployment, behind TLS: given here
@@ -65,6 +65,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         const reloadMs = wholeFlag('--reload-seconds', flags.reloadSeconds) * 1000;
         const scheduler = new Scheduler(state, { logger, reloadMs });
         const { buildServer, ensureSetupToken } = await import('../server/index.js');
+        const { packageRoot } = await import('../server/plugins/console.js');
         const app = await buildServer(
           {
             connectors: state.store,
@@ -73,6 +74,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
             box: state.box,
             home: state.home,
             evidence: fileEvidenceStore(state.home.evidence),
+            consoleDir: join(packageRoot(import.meta.url), 'dist', 'console'),
             passwords: { hash: hashPassword, verify: verifyOrDummy, check: checkPassword },
             runNow: async (name) => {
               if (!(await state.store.getConnector(name))) throw new XipError('CONNECTOR_NOT_FOUND', name);

@@ -4,6 +4,7 @@
 // nothing is opened here (the stores come in `deps`).
 //
 //   /healthz /metrics /openapi.json /docs      public (routes/health.ts, plugins/metrics.ts, plugins/openapi.ts)
+//   /assets/…, the console's pages             public, when deps.consoleDir (plugins/console.ts)
 //   /api/…                                     a session and a role, CSRF on changes (plugins/auth.ts, plugins/csrf.ts)
 //     session, setup                           routes/session.ts, routes/setup.ts
 //     connectors, runs, audit                  routes/connectors.ts, routes/runs.ts, routes/audit.ts
@@ -22,6 +23,7 @@ import type { Deps, ServerDeps } from './deps.js';
 import { LoginLimiter } from './login-limiter.js';
 import { checkServerOptions, type ServerOptions, type ServerOptionsInput } from './options.js';
 import { useAuth } from './plugins/auth.js';
+import { useConsole } from './plugins/console.js';
 import { useCsrf } from './plugins/csrf.js';
 import { useErrors, useNotFound } from './plugins/errors.js';
 import { metricsRoutes } from './plugins/metrics.js';
@@ -75,7 +77,8 @@ export async function buildServer(deps: ServerDeps, input: ServerOptionsInput, t
     errorResponseBuilder: (_request, context) => new XipError('RATE_LIMITED', `retry in ${context.after}`),
   });
   await useOpenapi(app, { secure: options.secureCookies });
-  useErrors(app);
+  // The console's pages and files are what the 404 handler offers outside /api (plugins/console.ts).
+  useErrors(app, deps.consoleDir !== undefined ? useConsole(app, { dir: deps.consoleDir }) : undefined);
 
   const tally = new RunTally({ connectors: d.connectors, ledger: d.ledger });
   await app.register(healthRoutes, { deps: d });

@@ -40,6 +40,8 @@ export interface ServerDeps {
   readonly evidence: EvidenceStore;
   readonly passwords: PasswordHasher;
   readonly runNow: RunNow;
+  /** The built console (dist/console: index.html and assets/), served beside the API; none: the API only. */
+  readonly consoleDir?: string;
   /** The clock of sessions, rate limits and the audit trail; tests set it. */
   readonly now?: () => Date;
   /** Fastify's logger (pino); none: the server logs nothing. */

@@ -76,6 +76,8 @@ export interface Client {
 
 export interface HarnessOptions {
   readonly options?: Partial<ServerOptionsInput>;
+  /** A built console to serve (plugins/console.ts). */
+  readonly consoleDir?: string;
 }
 
 const chat = (id: string) => ({ id, type: 'chat.message', sentAt: '2026-11-22T14:00:00Z', from: { email: ANA, sourceId: `src-${ANA}` }, participants: [{ email: BO, role: 'to' }], body: { text: `text of ${id}` } });
@@ -113,6 +115,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       },
       now: () => clock.now,
       logger,
+      ...(opts.consoleDir !== undefined ? { consoleDir: opts.consoleDir } : {}),
     },
     { secureCookies: true, ...opts.options },
   );
