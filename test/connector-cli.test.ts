@@ -132,6 +132,11 @@ describe('xip connector', () => {
     const bad = await xip(['connector', 'edit', 'chat', '--schedule', '61 * * * *']);
     assert.match(bad.stderr, /^CONFIG_INVALID: /);
     assert.match((await xip(['connector', 'edit', 'nope', '--folder', 'x'])).stderr, /^CONNECTOR_NOT_FOUND: /);
+    const paris = await xip(['connector', 'edit', 'chat', '--timezone', 'Europe/Paris', '--json']);
+    assert.equal((json(paris.stdout).connector as { timezone: string }).timezone, 'Europe/Paris');
+    assert.match((await xip(['connector', 'edit', 'chat', '--timezone', 'Mars/Olympus'])).stderr, /^CONFIG_INVALID: .*timezone/);
+    const local = await xip(['connector', 'edit', 'chat', '--timezone', '', '--json']);
+    assert.equal((json(local.stdout).connector as { timezone?: string }).timezone, undefined, '"" goes back to the server\'s zone');
     assert.equal((await xip(['connector', 'edit', 'chat', '--folder', 'Inbox/XIP'])).code, 0);
   });
 

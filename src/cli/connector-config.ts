@@ -6,13 +6,13 @@
 // certificates and CRLs parse, the directory and mapping load, the schedule
 // is a cron expression, the source and target addresses parse.
 import { resolve } from 'node:path';
-import { Cron } from 'croner';
 import { checkConfig, CONFIG_VERSION, type ConnectorConfig, type ConnectorConfigInput, type SourceConfig } from '../connector/config.js';
 import { IMAP_PASSWORD_ENV } from '../delivery/index.js';
 import { XipError } from '../errors.js';
 import { storedPath, type Home } from '../home/home.js';
 import { GRAPH_ENV } from '../delivery/graph/settings.js';
 import { appFromEnv, needsApp } from '../home/graph-app.js';
+import { checkSchedule } from '../home/schedule.js';
 import { staticInputs } from '../home/wiring.js';
 import { readText, withAuth } from './options.js';
 
@@ -31,6 +31,7 @@ export interface ConnectorFlags {
   auth?: string;
   folder?: string;
   schedule?: string;
+  timezone?: string;
   catchAll?: string | false;
   holdOnly?: boolean;
   sftpKey?: string;
@@ -102,13 +103,6 @@ function settle(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-export function checkSchedule(schedule: string): void {
-  try {
-    new Cron(schedule, { paused: true }).stop();
-  } catch (e) {
-    throw new XipError('CONFIG_INVALID', `--schedule "${schedule.slice(0, 80)}": ${(e as Error).message} (a cron expression such as "0 2 * * *", every day at 02:00)`);
-  }
-}
 
 /** A new connector's configuration from `add`'s flags. */
 export async function configFromFlags(home: Home, name: string, flags: ConnectorFlags, env: NodeJS.ProcessEnv): Promise<ConnectorConfig> {
@@ -126,6 +120,7 @@ export async function configFromFlags(home: Home, name: string, flags: Connector
     target: targetFromFlags(home, flags, env),
     ...(flags.folder !== undefined ? { folder: flags.folder } : {}),
     ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
+    ...(flags.timezone !== undefined ? { timezone: flags.timezone } : {}),
     ...(flags.catchAll ? { catchAll: flags.catchAll } : {}),
     holdOnly: flags.holdOnly ?? false,
     ...(settle(flags.settleSeconds) !== undefined ? { settleSeconds: settle(flags.settleSeconds) } : {}),
@@ -152,6 +147,8 @@ export async function editedConfig(home: Home, current: ConnectorConfig, flags: 
   if (flags.to || flags.auth || flags.directory || Object.values(GRAPH_ENV).some((name) => env[name])) next.target = targetFromFlags(home, flags, env, current);
   if (flags.folder !== undefined) next.folder = flags.folder;
   if (flags.schedule !== undefined) next.schedule = flags.schedule;
+  if (flags.timezone === '') delete next.timezone;
+  else if (flags.timezone !== undefined) next.timezone = flags.timezone;
   if (flags.catchAll === false) delete next.catchAll;
   else if (flags.catchAll) next.catchAll = flags.catchAll;
   if (flags.holdOnly !== undefined) next.holdOnly = flags.holdOnly;
@@ -162,7 +159,7 @@ export async function editedConfig(home: Home, current: ConnectorConfig, flags: 
 
 async function finish(home: Home, input: ConnectorConfigInput): Promise<ConnectorConfig> {
   const config = checkConfig(input);
-  checkSchedule(config.schedule);
+  checkSchedule(config, '--schedule');
   staticInputs(home, config);
   return config;
 }

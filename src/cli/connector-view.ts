@@ -4,13 +4,13 @@
 // from the ledger, not only the capped list kept in the run's JSON.
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { Cron } from 'croner';
 import { processIsAlive } from '../connector/lease.js';
 import { redacted, type ConnectorConfig } from '../connector/config.js';
 import { connectorLogCsv, formatConnectorLog, summarize, type ConnectorRunLog } from '../connector/connector-log.js';
 import type { RunLogJson } from '../connector/run-log.js';
 import { XipError } from '../errors.js';
 import { openConfig } from '../home/connectors.js';
+import { nextRun as nextRunOf } from '../home/schedule.js';
 import type { ConnectorRun, ConnectorStore } from '../ports/connector-store.js';
 import type { Ledger } from '../ports/ledger.js';
 import { withInstallation } from './connector.js';
@@ -22,10 +22,7 @@ type Act = (json: boolean | undefined, body: () => Promise<number>) => Promise<v
 
 export function nextRun(config: ConnectorConfig, paused: boolean): Date | null {
   if (paused) return null;
-  const cron = new Cron(config.schedule, { paused: true });
-  const next = cron.nextRun();
-  cron.stop();
-  return next;
+  return nextRunOf(config);
 }
 
 function sourceText(config: ConnectorConfig): string {

@@ -41,6 +41,7 @@ function configOptions(cmd: Command, adding: boolean): Command {
     .option('--auth <mode>', 'how an IMAP target logs in: auto, sasl-plain, master-user or oauth2-app (app-only OAuth 2.0, XIP_GRAPH_*)')
     .option('--folder <name>', `the folder each copy goes into${adding ? ' (default Inbox/XIP)' : ''}`)
     .option('--schedule <cron>', `when it runs, a cron expression${adding ? ' (default "0 2 * * *": every day at 02:00)' : ''}`)
+    .option('--timezone <zone>', `the time zone the schedule is read in, IANA (e.g. Europe/Paris)${adding ? '; default: the server\'s' : '; "" for the server\'s'}`)
     .option('--catch-all <address>', 'the mailbox that receives items mapping to nobody')
     .option('--hold-only', 'import only into mailboxes on litigation hold')
     .option('--sftp-key <file>', 'SFTP private key (passphrase in XIP_SFTP_KEY_PASSPHRASE)')

@@ -82,6 +82,8 @@ export const connectorConfig = z.strictObject({
   target: z.strictObject({ to: z.string().min(1), password: secret.optional(), app: graphApp.optional() }),
   folder: z.string().min(1, 'must not be empty').default(DEFAULT_FOLDER),
   schedule: z.string().min(1).default(DEFAULT_SCHEDULE),
+  /** The time zone the schedule is read in (IANA, e.g. Europe/Paris); none: the server's. */
+  timezone: z.string().refine(isTimeZone, 'must be a time zone of the IANA database (such as UTC or Europe/Paris)').optional(),
   catchAll: z.string().regex(ADDRESS, 'must be an email address of the directory').optional(),
   holdOnly: z.boolean().default(false),
   /** Seconds between the two listings that tell a finished file from one still being written. */
@@ -91,6 +93,16 @@ export const connectorConfig = z.strictObject({
 export type ConnectorConfig = Readonly<z.infer<typeof connectorConfig>>;
 export type SourceConfig = z.infer<typeof sourceConfig>;
 export type ConnectorConfigInput = z.input<typeof connectorConfig>;
+
+/** Whether the runtime knows this IANA time zone. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
+}
 
 /** Checks a configuration; CONFIG_INVALID names each field at fault and its rule. */
 export function checkConfig(input: unknown): ConnectorConfig {

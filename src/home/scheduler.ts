@@ -11,11 +11,12 @@
 //   lapsed) resumes when the scheduler starts: that connector runs at once.
 // - A run that fails (source unreachable…) is recorded with its code; the
 //   next scheduled time tries again.
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
 import type { Logger } from 'pino';
 import { XipError } from '../errors.js';
 import { openConfig } from './connectors.js';
 import { runNamedConnector, type InstallationState } from './run-connector.js';
+import { scheduleJob, scheduleKey, zoneOf, type Schedule } from './schedule.js';
 import { logReporter } from './run-reporter.js';
 import type { Trigger } from '../connector/daily.js';
 
@@ -25,7 +26,8 @@ export interface SchedulerOptions {
 }
 
 interface Job {
-  readonly schedule: string;
+  /** scheduleKey of what it was made from: a changed schedule or zone replaces the job. */
+  readonly key: string;
   readonly cron: Cron;
 }
 
@@ -83,26 +85,27 @@ export class Scheduler {
   async #reload(): Promise<void> {
     if (this.#stopped) return;
     const rows = await this.#state.store.listConnectors();
-    const wanted = new Map<string, string>();
+    const wanted = new Map<string, Schedule>();
     for (const row of rows) {
       if (row.paused) continue;
       try {
-        wanted.set(row.name, openConfig(row.config, this.#state.box).schedule);
+        wanted.set(row.name, openConfig(row.config, this.#state.box));
       } catch (e) {
         this.#logger.error({ event: 'config', connector: row.name, code: e instanceof XipError ? e.code : 'RUN_FAILED' }, 'the connector configuration cannot be read; it is not scheduled');
       }
     }
     for (const [name, job] of this.#jobs) {
-      if (wanted.get(name) !== job.schedule) {
+      const want = wanted.get(name);
+      if (!want || scheduleKey(want) !== job.key) {
         job.cron.stop();
         this.#jobs.delete(name);
       }
     }
     for (const [name, schedule] of wanted) {
       if (this.#jobs.has(name)) continue;
-      const cron = new Cron(schedule, () => this.#fire(name, 'schedule'));
-      this.#jobs.set(name, { schedule, cron });
-      this.#logger.info({ event: 'scheduled', connector: name, schedule, nextRun: cron.nextRun()?.toISOString() ?? null }, 'connector scheduled');
+      const cron = scheduleJob(schedule, () => this.#fire(name, 'schedule'));
+      this.#jobs.set(name, { key: scheduleKey(schedule), cron });
+      this.#logger.info({ event: 'scheduled', connector: name, schedule: schedule.schedule, timezone: zoneOf(schedule), nextRun: cron.nextRun()?.toISOString() ?? null }, 'connector scheduled');
     }
   }
 

@@ -15,11 +15,11 @@
 // endpoints). Otherwise a stored password could be replayed to a server of
 // the editor's choosing, and secrets the API never shows would leak anyway.
 import { isAbsolute } from 'node:path';
-import { Cron } from 'croner';
 import { checkConfig, type ConnectorConfig } from '../connector/config.js';
 import type { TargetSpec } from '../delivery/index.js';
 import { XipError } from '../errors.js';
 import { HOME_MARK, storedPath, type Home } from '../home/home.js';
+import { checkSchedule } from '../home/schedule.js';
 import { staticInputs, targetSpec } from '../home/wiring.js';
 
 /** What the API shows in place of a secret (connector/config.ts redacted). */
@@ -34,7 +34,7 @@ export function configFromRequest(home: Home, body: unknown, current?: Connector
   dropShownSecrets(input);
   localPaths(home, input);
   const config = checkConfig(input);
-  checkSchedule(config.schedule);
+  checkSchedule(config);
   asConfigError(() => staticInputs(home, config));
   return config;
 }
@@ -56,14 +56,6 @@ function asConfigError<T>(f: () => T): T {
   }
 }
 
-/** CONFIG_INVALID naming the schedule when croner does not take it (the wizard's schedule step checks with it too). */
-export function checkSchedule(schedule: string): void {
-  try {
-    new Cron(schedule, { paused: true }).stop();
-  } catch (e) {
-    throw new XipError('CONFIG_INVALID', `schedule "${schedule.slice(0, 80)}": ${(e as Error).message} (a cron expression such as "0 2 * * *", every day at 02:00)`);
-  }
-}
 
 function object(v: unknown): Json | undefined {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;

@@ -1,11 +1,11 @@
 // Connectors as the API shows them: never a secret (the configuration
 // redacted as `xip connector show` does; sources and targets described by
 // their address only), with a status from their recent runs.
-import { Cron } from 'croner';
 import { redacted, type ConnectorConfig, type ConnectorConfigInput } from '../connector/config.js';
 import { ERROR_MESSAGES, XipError } from '../errors.js';
 import { openConfig } from '../home/connectors.js';
 import type { Home } from '../home/home.js';
+import { nextRun as nextRunOf, zoneOf } from '../home/schedule.js';
 import type { SecretBox } from '../home/secrets.js';
 import { targetSpec } from '../home/wiring.js';
 import type { ConnectorRow, ConnectorRun, ConnectorStore } from '../ports/connector-store.js';
@@ -35,10 +35,7 @@ export function connectorStatus(paused: boolean, recent: readonly ConnectorRun[]
 
 export function nextRun(config: ConnectorConfig, paused: boolean, now: Date): string | null {
   if (paused) return null;
-  const cron = new Cron(config.schedule, { paused: true });
-  const next = cron.nextRun(now);
-  cron.stop();
-  return iso(next);
+  return iso(nextRunOf(config, now));
 }
 
 /** Where files come from, as an address: no password, key or SAS (a URL loses its query and user info). */
@@ -93,6 +90,7 @@ export async function connectorListItem(ctx: ViewContext, row: ConnectorRow) {
     source: config ? sourceDescription(config) : null,
     target: config ? targetDescription(ctx.home, config) : null,
     schedule: config?.schedule ?? null,
+    timezone: config ? zoneOf(config) : null,
     nextRun: config ? nextRun(config, row.paused, ctx.now) : null,
     lastRun: lastRunOf(recent[0]),
     itemsImportedTotal: ctx.tally.totals(row.name).itemsImported,

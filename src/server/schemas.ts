@@ -71,6 +71,7 @@ export const connectorListItem = z
     source: z.string().nullable().describe('Where files come from, without secrets'),
     target: z.string().nullable().describe('Where copies go, without secrets'),
     schedule: z.string().nullable(),
+    timezone: z.string().nullable().describe('The time zone the schedule is read in: its own, else the server\'s'),
     nextRun: isoTime.nullable(),
     lastRun: lastRun.nullable(),
     itemsImportedTotal: z.number().int().describe('Copies imported by the runs whose logs are kept'),

@@ -15,16 +15,16 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Cron } from 'croner';
 import type { SourceConfig } from '../connector/config.js';
 import { SOURCE_CODES, XipError, XIP_CODES, type ErrorCode } from '../errors.js';
 import type { Home } from '../home/home.js';
+import { checkSchedule, nextRuns as nextRunsOf, zoneOf } from '../home/schedule.js';
 import { buildSource } from '../home/wiring.js';
 import { loadDirectory, loadMapping } from '../mapping/index.js';
 import type { ConnectorSource, SourceFile } from '../ports/container-source.js';
 import { parseCertificates } from '../xip/cms/index.js';
 import { verifyFile } from '../xip/verify.js';
-import { checkSchedule, localPath } from './connector-input.js';
+import { localPath } from './connector-input.js';
 import { FILES_SHOWN } from './wizard-schemas.js';
 
 export interface Failed {
@@ -130,25 +130,14 @@ export const NEXT_RUNS = 3;
 
 /**
  * POST /api/wizard/schedule: the schedule checked as a connector's is
- * (connector-input.ts: checkSchedule), and its next runs after `now`. The
- * scheduler of `xip serve` reads a connector's schedule in the server's time
- * zone; `timezone` (IANA, e.g. Europe/Paris) shows the runs of the same
- * expression read in another.
+ * (home/schedule.ts), and its next runs after `now`, read in `timezone` (IANA,
+ * e.g. Europe/Paris) or, when none is given, in the server's own zone, as
+ * the scheduler reads a connector that names none.
  */
 export function nextRuns(schedule: string, timezone: string | undefined, now: Date): { nextRuns: string[]; timezone: string } {
-  checkSchedule(schedule);
-  const zone = timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-  } catch {
-    throw new XipError('CONFIG_INVALID', `timezone "${zone.slice(0, 64)}": not a time zone of the IANA database (such as UTC or Europe/Paris)`);
-  }
-  const cron = new Cron(schedule, { paused: true, timezone: zone });
-  try {
-    return { nextRuns: cron.nextRuns(NEXT_RUNS, now).map((d) => d.toISOString()), timezone: zone };
-  } finally {
-    cron.stop();
-  }
+  const s = { schedule, timezone };
+  checkSchedule(s);
+  return { nextRuns: nextRunsOf(s, NEXT_RUNS, now).map((d) => d.toISOString()), timezone: zoneOf(s) };
 }
 
 /** GET /api/wizard/mapping-template.csv: the header and two example rows. */

@@ -53,6 +53,9 @@ describe('/api/connectors', () => {
     assert.match(json<{ message: string }>(relative).message, /^The connector configuration breaks a rule.*source\.path: must be an absolute path/);
     const cron = await admin.inject('POST', '/api/connectors', h.config('x', { schedule: 'every day' }));
     assert.equal(json<{ code: string }>(cron).code, 'CONFIG_INVALID');
+    const zone = await admin.inject('POST', '/api/connectors', h.config('x', { timezone: 'Mars/Olympus' }));
+    assert.equal(zone.statusCode, 400);
+    assert.match(json<{ message: string }>(zone).message, /timezone: must be a time zone of the IANA database/);
     const directory = await admin.inject('POST', '/api/connectors', h.config('x', { directory: { file: 'u.csv', text: 'not,a,directory\n' } }));
     assert.equal(json<{ code: string }>(directory).code, 'DIRECTORY_INVALID');
     assert.equal(await h.state.store.getConnector('x'), undefined);
@@ -114,6 +117,10 @@ describe('/api/connectors', () => {
     assert.deepEqual([chat.lastRun?.ok, chat.lastRun?.imported, chat.itemsImportedTotal, chat.failuresLastRun], [true, 4, 4, 0]);
     assert.equal(chat.target, `maildir:${h.mail}`);
     assert.equal(chat.schedule, '0 2 * * *');
+    assert.equal((await admin.inject('POST', '/api/connectors', h.config('paris', { timezone: 'Europe/Paris' }))).statusCode, 201);
+    const paris = json<{ connectors: (Item & { timezone: string; nextRun: string })[] }>(await viewer.inject('GET', '/api/connectors')).connectors.find((c) => c.name === 'paris')!;
+    assert.equal(paris.timezone, 'Europe/Paris');
+    assert.equal(new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', minute: '2-digit' }).format(new Date(paris.nextRun)), '02:00');
     await h.runWith('chat', ['c'], 'stranger');
     chat = json<{ connectors: Item[] }>(await viewer.inject('GET', '/api/connectors')).connectors.find((c) => c.name === 'chat')!;
     assert.equal(chat.status, 'failing');
