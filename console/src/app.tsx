@@ -5,7 +5,7 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type ReactNode } from 'react';
 import { api, ApiError, call } from './api/client';
-import { isAdmin, isAuditor, signedOut, useSession, type Session } from './api/session';
+import { isAdmin, isAuditor, SESSION_KEY, signedOut, useSession, type Session } from './api/session';
 import { AuditPage } from './pages/audit';
 import { ConnectorPage } from './pages/connector';
 import { ConnectorsPage } from './pages/connectors';
@@ -19,9 +19,10 @@ import { Link, match, navigate, useLocation } from './router';
 import { ErrorAlert, Loading } from './ui/bits';
 
 function makeClient(): QueryClient {
-  // An answer 401 from any request: the session has expired or was revoked.
+  // An answer 401 from any request: the session may have expired or been revoked. Ask the server
+  // (GET /api/session) rather than assume it: an answer can also be older than a sign-in that followed.
   const onError = (error: unknown) => {
-    if (error instanceof ApiError && error.status === 401 && error.code === 'AUTH_REQUIRED') signedOut(client);
+    if (error instanceof ApiError && error.status === 401 && error.code === 'AUTH_REQUIRED') void client.invalidateQueries({ queryKey: SESSION_KEY });
   };
   const client: QueryClient = new QueryClient({
     queryCache: new QueryCache({ onError }),

@@ -25,15 +25,7 @@ async function send<T>(method: string, path: string, body?: unknown): Promise<T>
   return (await response.json()) as T;
 }
 
-export interface DeliveryAnswer {
-  mailbox: string;
-  folder: string;
-  messageId: string;
-  ref: string;
-}
-
 export const pending = {
   sso: () => send<SsoInfo>('GET', '/api/sso'),
-  delivery: (body: { target: { to: string; password?: string; app?: object }; folder?: string; mailbox: string }) => send<DeliveryAnswer>('POST', '/api/wizard/delivery', body),
 };
 

@@ -1448,6 +1448,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/wizard/delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver a test message into one mailbox’s folder through the target given, as a connector would (audited: wizard-test-delivery); a copy not delivered is the target’s code */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WizardDeliveryInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WizardDeliveryAnswer"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                507: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/wizard/mapping": {
         parameters: {
             query?: never;
@@ -2040,6 +2152,7 @@ export interface components {
                     password?: string;
                     to: string;
                 };
+                timezone?: string;
                 trust: {
                     file: string;
                     text: string;
@@ -2125,6 +2238,7 @@ export interface components {
                 password?: string;
                 to: string;
             };
+            timezone?: string;
             trust: {
                 file: string;
                 text: string;
@@ -2197,6 +2311,7 @@ export interface components {
                 password?: string;
                 to: string;
             };
+            timezone?: string;
             trust: {
                 file: string;
                 text: string;
@@ -2271,6 +2386,7 @@ export interface components {
                     password?: string;
                     to: string;
                 };
+                timezone?: string;
                 trust: {
                     file: string;
                     text: string;
@@ -2312,6 +2428,8 @@ export interface components {
             status: components["schemas"]["ConnectorStatus"];
             /** @description Where copies go, without secrets */
             target: string | null;
+            /** @description The time zone the schedule is read in: its own, else the server's */
+            timezone: string | null;
         };
         ConnectorListItemInput: {
             /** @description Set when the stored configuration cannot be opened (then source, target and schedule are null) */
@@ -2334,6 +2452,8 @@ export interface components {
             status: components["schemas"]["ConnectorStatusInput"];
             /** @description Where copies go, without secrets */
             target: string | null;
+            /** @description The time zone the schedule is read in: its own, else the server's */
+            timezone: string | null;
         };
         /**
          * @description running: a run is going (unfinished, its lease live); paused; failing: the last finished run was not ok; healthy otherwise
@@ -2690,6 +2810,66 @@ export interface components {
         SignInInput: {
             name: string;
             password: string;
+        };
+        WizardDelivery: {
+            /** @description The connector's folder; default "Inbox/XIP" */
+            folder?: string;
+            /** @description The one mailbox to deliver the test message into */
+            mailbox: string;
+            /** @description The "target" of a connector configuration, its secrets in the clear: a maildir path absolute or "$XIP_HOME/…" */
+            target: {
+                app?: {
+                    certificate?: string;
+                    clientId: string;
+                    clientSecret?: string;
+                    graphUrl?: string;
+                    imapScope?: string;
+                    imapUrl?: string;
+                    loginUrl?: string;
+                    privateKey?: string;
+                    tenant?: string;
+                };
+                password?: string;
+                to: string;
+            };
+        };
+        WizardDeliveryAnswer: {
+            folder: string;
+            mailbox: string;
+            /** @description The test message's Message-ID, new each time */
+            messageId: string;
+            /** @description Where the target stored it: Maildir "folder/cur/file", IMAP "uidvalidity:uid", Graph the message id */
+            ref: string;
+        };
+        WizardDeliveryAnswerInput: {
+            folder: string;
+            mailbox: string;
+            /** @description The test message's Message-ID, new each time */
+            messageId: string;
+            /** @description Where the target stored it: Maildir "folder/cur/file", IMAP "uidvalidity:uid", Graph the message id */
+            ref: string;
+        };
+        WizardDeliveryInput: {
+            /** @description The connector's folder; default "Inbox/XIP" */
+            folder?: string;
+            /** @description The one mailbox to deliver the test message into */
+            mailbox: string;
+            /** @description The "target" of a connector configuration, its secrets in the clear: a maildir path absolute or "$XIP_HOME/…" */
+            target: {
+                app?: {
+                    certificate?: string;
+                    clientId: string;
+                    clientSecret?: string;
+                    graphUrl?: string;
+                    imapScope?: string;
+                    imapUrl?: string;
+                    loginUrl?: string;
+                    privateKey?: string;
+                    tenant?: string;
+                };
+                password?: string;
+                to: string;
+            };
         };
         WizardMapping: {
             /** @description The directory CSV (a Microsoft Graph directory is read at run time only, so not checked here: 400) */

@@ -72,7 +72,7 @@ export function AuditPage() {
       {entries ? (
         <div className="table-wrap">
           <table className="table">
-            <caption>Audit trail</caption>
+            <caption className="visually-hidden">Audit trail</caption>
             <thead>
               <tr>
                 <th scope="col">Time</th>

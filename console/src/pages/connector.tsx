@@ -186,7 +186,7 @@ function Properties({ c }: { c: Connector }) {
         <div>
           <dt>Schedule</dt>
           <dd>
-            <code>{cfg.schedule}</code>
+            <code>{cfg.schedule}</code> <span className="muted">({cfg.timezone ?? 'the server’s time zone'})</span>
           </dd>
         </div>
         <div>
@@ -325,7 +325,7 @@ function Runs({ name, running }: { name: string; running: boolean }) {
         {list ? (
           <div className="table-wrap">
             <table className="table">
-              <caption>Runs</caption>
+              <caption className="visually-hidden">Runs</caption>
               <thead>
                 <tr>
                   <th scope="col">Run</th>
@@ -435,7 +435,7 @@ function FailureTable({ runId, run }: { runId: number | null; run?: NonNullable<
       ) : null}
       <div className="table-wrap">
         <table className="table">
-          <caption>Latest failures</caption>
+          <caption className="visually-hidden">Latest failures</caption>
           <thead>
             <tr>
               <th scope="col">Item</th>

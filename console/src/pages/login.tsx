@@ -28,8 +28,8 @@ export function LoginPage() {
       try {
         return await pending.sso();
       } catch (e) {
-        // A server without single sign-on has no such route.
-        if (e instanceof ApiError && e.status === 404) return { enabled: false, label: null, startUrl: null };
+        // A server without single sign-on has no such route (unknown under /api: 401 without a session, else 404).
+        if (e instanceof ApiError && (e.status === 404 || e.status === 401)) return { enabled: false, label: null, startUrl: null };
         throw e;
       }
     },

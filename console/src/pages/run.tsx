@@ -106,7 +106,7 @@ function Containers({ r, auditor }: { r: Run; auditor: boolean }) {
       <h2 id="containers-h">Containers</h2>
       <div className="table-wrap">
         <table className="table">
-          <caption>Containers</caption>
+          <caption className="visually-hidden">Containers</caption>
           <thead>
             <tr>
               <th scope="col">File</th>
@@ -129,7 +129,7 @@ function Containers({ r, auditor }: { r: Run; auditor: boolean }) {
             ) : (
               r.containers.map((c, i) => (
                 <tr key={`${c.file}-${i}`}>
-                  <td className="wrap-anywhere">{c.file}</td>
+                  <td className="nowrap">{c.file}</td>
                   <td>{c.sha256 ? <code className="hash">{c.sha256}</code> : '—'}</td>
                   <td className="wrap-anywhere">{c.signer ?? '—'}</td>
                   <td>
@@ -165,40 +165,33 @@ function Failures({ r }: { r: Run }) {
       ) : null}
       <div className="table-wrap">
         <table className="table">
-          <caption>Failures</caption>
+          <caption className="visually-hidden">Failures</caption>
           <thead>
             <tr>
               <th scope="col">Item</th>
               <th scope="col">Mailbox</th>
               <th scope="col">Code</th>
               <th scope="col">Reason</th>
+              <th scope="col">Where</th>
             </tr>
           </thead>
           <tbody>
             {r.failures.length === 0 ? (
               <tr>
-                <td colSpan={4} className="empty">
+                <td colSpan={5} className="empty">
                   No failures
                 </td>
               </tr>
             ) : (
               r.failures.map((f, i) => (
                 <tr key={i}>
-                  <td className="wrap-anywhere">
-                    {f.itemId ?? '—'}
-                    {f.file ? (
-                      <span className="cell-note">
-                        {f.file}
-                        {f.entry ? ` › ${f.entry}` : ''}
-                        {f.line != null ? `:${f.line}` : ''}
-                      </span>
-                    ) : null}
-                  </td>
+                  <td className="wrap-anywhere">{f.itemId ?? '—'}</td>
                   <td className="wrap-anywhere">{f.mailbox ?? '—'}</td>
                   <td>
                     <code className="code">{f.code}</code>
                   </td>
                   <td>{f.reason}</td>
+                  <td className="wrap-anywhere muted">{f.file ? `${f.file}${f.entry ? ` › ${f.entry}` : ''}${f.line != null ? `:${f.line}` : ''}` : '—'}</td>
                 </tr>
               ))
             )}
@@ -215,7 +208,7 @@ function Unmapped({ r }: { r: Run }) {
       <h2 id="unmapped-h">Unmapped users</h2>
       <div className="table-wrap">
         <table className="table table-compact">
-          <caption>Unmapped users</caption>
+          <caption className="visually-hidden">Unmapped users</caption>
           <thead>
             <tr>
               <th scope="col">Source user</th>

@@ -77,7 +77,7 @@ export function DailyChart({ days }: { days: readonly Day[] }) {
                 const y1 = y(base);
                 return <rect key={key} className={`bar bar-${key}`} x={x} y={y1} width={barW} height={Math.max(1, y0 - y1)} />;
               })}
-              {i % labelEvery === 0 || i === days.length - 1 ? (
+              {(days.length - 1 - i) % labelEvery === 0 ? (
                 <text className="chart-x" x={x + barW / 2} y={H - 8} textAnchor="middle">
                   {formatDay(d.day)}
                 </text>

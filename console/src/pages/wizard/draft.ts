@@ -34,6 +34,7 @@ export interface Draft {
   folder: string;
   testMailbox: string;
   schedule: string;
+  /** IANA; empty: the server's time zone. */
   timezone: string;
   /** The stored configuration being edited: what the wizard does not show (CRLs, catch-all…) is kept from it. */
   base: ConnectorConfig | null;
@@ -91,6 +92,7 @@ export function draftFromConfig(config: ConnectorConfig): Draft {
     appClientId: config.target.app?.clientId ?? '',
     folder: config.folder,
     schedule: config.schedule,
+    timezone: config.timezone ?? '',
     base: config,
   };
 }
@@ -231,6 +233,7 @@ export function configOf(d: Draft): ConnectorConfig {
     target: target.target,
     folder: d.folder.trim() || DEFAULT_FOLDER,
     schedule: d.schedule.trim() || DEFAULT_SCHEDULE,
+    timezone: d.timezone.trim() || undefined,
     catchAll: base?.catchAll,
     holdOnly: base?.holdOnly ?? false,
     settleSeconds: base?.settleSeconds ?? 5,

@@ -2,7 +2,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { api, call, type Schemas } from '../../api/client';
-import type { DeliveryAnswer } from '../../api/pending';
 import { FileField } from '../../ui/file-field';
 import { Time } from '../../ui/bits';
 import { formatBytes, formatCount, formatTimeIn } from '../../ui/format';
@@ -13,7 +12,7 @@ export interface Checks {
   source?: Schemas['WizardSourceAnswer'];
   trust?: Schemas['WizardTrustAnswer'];
   mapping?: { answer: Schemas['WizardMappingAnswer']; mapping: TextFile | null };
-  delivery?: DeliveryAnswer & { ms: number };
+  delivery?: Schemas['WizardDeliveryAnswer'] & { ms: number };
   schedule?: { for: string; nextRuns: string[] };
 }
 
@@ -235,11 +234,13 @@ export function MappingStep({ draft, update, checks, check, busy }: { draft: Dra
   const failedLine = m && !m.answer.ok ? Number(/\bline (\d+)/.exec(m.answer.message)?.[1] ?? NaN) : NaN;
   return (
     <>
-      <p className="step-intro">Automatic: by each participant's Email property</p>
-      <p className="hint">
-        Each item goes to the mailboxes of its participants whose email is in your directory. Where a source names users by its own id, a custom mapping says
-        which mailbox each id is.
-      </p>
+      <div className="callout">
+        <p className="callout-title">Automatic: by each participant's Email property</p>
+        <p>
+          Each item goes to the mailboxes of its participants whose email is in your directory. Where a source names users by its own id, a custom mapping says
+          which mailbox each id is.
+        </p>
+      </div>
       {dir && 'graph' in dir ? (
         <p className="notice">The directory is Microsoft 365's ({dir.graph}), read at each run.</p>
       ) : (
@@ -381,32 +382,21 @@ export function ScheduleStep({ draft, update, checks }: { draft: Draft; update: 
     retry: false,
     placeholderData: (previous) => previous,
   });
-  // The scheduler reads every connector's schedule in the server's own time zone (a connector stores none).
-  const server = useQuery({
-    queryKey: ['wizard-schedule-zone'],
-    queryFn: () => call(api.POST('/api/wizard/schedule', { body: { schedule: '0 0 * * *' } })),
-    staleTime: Infinity,
-    retry: false,
-  });
-  const serverZone = server.data?.timezone;
+  // The zone the server read the schedule in: the one given, else its own.
+  const zone = preview.data?.timezone;
   const nextRuns = preview.data?.nextRuns ?? (checks.schedule?.for === `${schedule}|${timezone}` ? checks.schedule.nextRuns : undefined);
   return (
     <>
       <p className="step-intro">When the connector looks for new files. Runs can also be started at any time with Run now.</p>
       <div className="field-pair">
         <Field label="Schedule (cron)" value={draft.schedule} onChange={(s) => update({ schedule: s }, ['schedule'])} hint="Minute, hour, day of month, month, day of week: 0 2 * * * is every day at 02:00." />
-        <Field label="Time zone" value={draft.timezone} onChange={(tz) => update({ timezone: tz }, ['schedule'])} list="time-zones" hint="An IANA time zone, such as Europe/Paris." />
+        <Field label="Time zone" value={draft.timezone} onChange={(tz) => update({ timezone: tz }, ['schedule'])} list="time-zones" hint="An IANA time zone, such as Europe/Paris; left empty, the server's." />
         <datalist id="time-zones">
           {TIME_ZONES.map((z) => (
             <option key={z} value={z} />
           ))}
         </datalist>
       </div>
-      {serverZone && timezone && serverZone !== timezone ? (
-        <p className="notice">
-          The scheduler runs connectors on the server's time zone, {serverZone}; the next runs below read the schedule in {timezone}.
-        </p>
-      ) : null}
       <div className="next-runs" aria-live="polite">
         <h3>Next runs</h3>
         {preview.isError ? <p className="field-error">{preview.error instanceof Error ? preview.error.message : 'the schedule cannot be read'}</p> : null}
@@ -414,7 +404,7 @@ export function ScheduleStep({ draft, update, checks }: { draft: Draft; update: 
           <ul>
             {nextRuns.map((r) => (
               <li key={r}>
-                <time dateTime={r}>{formatTimeIn(r, timezone || serverZone || 'UTC')}</time>
+                <time dateTime={r}>{formatTimeIn(r, zone ?? (timezone || 'UTC'))}</time>
               </li>
             ))}
           </ul>
@@ -511,7 +501,7 @@ export function ReviewStep({ draft, checks, editing, onEdit, steps }: { draft: D
         <div>
           <dt>Schedule</dt>
           <dd>
-            <code>{draft.schedule}</code> ({draft.timezone || 'UTC'})
+            <code>{draft.schedule}</code> ({draft.timezone || 'the server’s time zone'})
           </dd>
           <dd className="review-change">{change('Schedule')}</dd>
         </div>

@@ -6,7 +6,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, call } from '../../api/client';
-import { pending } from '../../api/pending';
 import { keys } from '../../api/queries';
 import { Link, navigate, seg } from '../../router';
 import { ErrorAlert, Loading } from '../../ui/bits';
@@ -148,7 +147,7 @@ function Wizard({ initial, editing }: { initial: Draft; editing?: string }) {
       if (!mailbox) throw refusal('Test mailbox: the address of one mailbox to deliver a test message to');
       const started = performance.now();
       setChecks((c) => ({ ...c, delivery: undefined }));
-      const answer = await pending.delivery({ target: t.target, ...(draft.folder.trim() ? { folder: draft.folder.trim() } : {}), mailbox });
+      const answer = await call(api.POST('/api/wizard/delivery', { body: { target: t.target, ...(draft.folder.trim() ? { folder: draft.folder.trim() } : {}), mailbox } }));
       setChecks((c) => ({ ...c, delivery: { ...answer, ms: performance.now() - started } }));
       return true;
     });
@@ -254,7 +253,7 @@ function Wizard({ initial, editing }: { initial: Draft; editing?: string }) {
             </li>
           ))}
         </ol>
-        <form className="panel wizard-panel" onSubmit={(e) => void next(e)} noValidate aria-labelledby="step-h">
+        <form className="panel wizard-panel" onSubmit={(e) => void next(e)} noValidate>
           <p className="step-count">
             Step {index + 1} of {steps.length}
           </p>
