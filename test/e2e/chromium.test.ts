@@ -1,5 +1,5 @@
 // The harness of the console's end-to-end tests (test/support/chromium.ts):
-// Debian's Chromium starts and stops by PID, and the axe-core check runs in a
+// Debian's Chromium starts and stops by PID and resolves no name, and the axe-core check runs in a
 // page whose CSP forbids inline scripts — and finds what it must find, so
 // that a clean page of the console means something.
 import assert from 'node:assert/strict';
@@ -50,6 +50,17 @@ describe('Chromium harness', () => {
 
       await page.goto(`${origin}/clean`);
       assert.deepEqual(await seriousViolations(page), []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('resolves no host name: only the loopback addresses the tests give are reachable', async () => {
+    const page = await chromium.browser.newPage();
+    try {
+      const port = new URL(origin).port;
+      assert.equal((await page.goto(`http://127.0.0.1:${port}/clean`))?.status(), 200);
+      await assert.rejects(page.goto(`http://localhost:${port}/clean`), /ERR_NAME_NOT_RESOLVED/, 'localhost is a name too');
     } finally {
       await page.close();
     }

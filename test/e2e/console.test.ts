@@ -25,6 +25,9 @@ import { parseCsv } from './csv.js';
 
 const NAME = 'chat';
 const ADMIN = 'admin';
+/** makeDrop puts the drop and the mailboxes inside XIP_HOME. */
+const SOURCE = '$XIP_HOME/drop';
+const DESTINATION = 'maildir:$XIP_HOME/mail';
 
 let d: Drop;
 let server: Serving;
@@ -150,7 +153,8 @@ describe('console: a connector from the first account to its removal', () => {
 
     // 2. Source: the files found, the newest first; Back and Next keep both steps' entries.
     await atStep('Source');
-    await field(page, 'Source').fill(d.drop);
+    // As the server shows a path inside XIP_HOME (and the same on every run, for the screenshot).
+    await field(page, 'Source').fill(SOURCE);
     await page.getByRole('button', { name: 'Validate connection', exact: true }).click();
     const files = await rowsWhen(page, 'Files found', (rows) => rows.length === 2);
     assert.deepEqual(files.map((r) => r.Name ?? r.File ?? Object.values(r)[0]), [d.trusted.file, d.untrusted.file], JSON.stringify(files));
@@ -161,7 +165,7 @@ describe('console: a connector from the first account to its removal', () => {
     assert.equal(await field(page, 'Connector name').inputValue(), NAME, 'Back keeps the name');
     await next();
     await atStep('Source');
-    assert.equal(await field(page, 'Source').inputValue(), d.drop, 'and the source');
+    assert.equal(await field(page, 'Source').inputValue(), SOURCE, 'and the source');
     await next();
 
     // 3. Trust anchors: the PEM uploaded; the newest file's signer verified against it.
@@ -187,7 +191,7 @@ describe('console: a connector from the first account to its removal', () => {
 
     // 5. Destination: a test message lands in the one mailbox's folder.
     await atStep('Destination');
-    await field(page, 'Destination').fill(`maildir:${d.mail}`);
+    await field(page, 'Destination').fill(DESTINATION);
     assert.equal(await field(page, 'Folder').inputValue(), 'Inbox/XIP', 'the default folder');
     await field(page, 'Test mailbox').fill(ANA);
     await page.getByRole('button', { name: 'Test delivery', exact: true }).click();
@@ -216,7 +220,7 @@ describe('console: a connector from the first account to its removal', () => {
     // 7. Review: everything entered.
     await atStep('Review');
     const review = await textMatches(page.getByRole('main').locator('dl'), new RegExp(NAME));
-    for (const shown of [d.drop, d.mail, 'Inbox/XIP', '0 2 * * *', 'UTC']) assert.ok(review.includes(shown), `the review shows ${shown}: ${review}`);
+    for (const shown of [SOURCE, DESTINATION, 'trusted-ca.pem', 'users.csv', 'mapping.csv', 'Inbox/XIP', '0 2 * * *', 'UTC']) assert.ok(review.includes(shown), `the review shows ${shown}: ${review}`);
     await accessible('wizard: Review');
     await page.getByRole('button', { name: 'Finish', exact: true }).click();
 

@@ -71,7 +71,8 @@ export async function startChromium(): Promise<RunningChromium> {
   const server = await chromium.launchServer({
     executablePath: CHROMIUM_BIN,
     // --no-sandbox: the tests run as root in a container, where Chromium's sandbox cannot start.
-    args: ['--headless', '--no-sandbox', '--disable-background-networking'],
+    // --host-resolver-rules: no name resolves, so nothing but the loopback addresses the tests give is reachable.
+    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
     // Listens on loopback only; the tests drive it from this process.
     host: '127.0.0.1',
   });
