@@ -98,9 +98,9 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
-/** Environment of the server and CLI: no secrets of the developer's shell leak in. */
+/** Environment of the server and CLI: no secrets of the developer's shell leak in; the server's time zone UTC, whatever the host's (next runs, screenshots). */
 export function xipEnv(home: string): NodeJS.ProcessEnv {
-  return { ...process.env, XIP_HOME: home, XIP_SECRET_KEY: '', XIP_IMAP_PASSWORD: '', XIP_USER_PASSWORD: '' };
+  return { ...process.env, TZ: 'UTC', XIP_HOME: home, XIP_SECRET_KEY: '', XIP_IMAP_PASSWORD: '', XIP_USER_PASSWORD: '' };
 }
 
 /**
