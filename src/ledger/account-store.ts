@@ -5,7 +5,7 @@
 // trigger; this file only ever inserts into it.
 import type { Generated, Kysely, Selectable } from 'kysely';
 import { XipError } from '../errors.js';
-import { ROLES, type Account, type AccountStore, type AuditEntry, type AuditQuery, type Role, type Session } from '../ports/account-store.js';
+import { ROLES, type Account, type AccountStore, type AuditEntry, type AuditQuery, type Role, type Session, type SsoIdentity } from '../ports/account-store.js';
 import { guard } from './batches.js';
 
 // The tables of 0005_accounts as Kysely sees them. They live here rather than
@@ -48,8 +48,17 @@ export interface AuditTable {
   address: string | null;
 }
 
+/** 0006_sso_identities. */
+export interface AccountIdentitiesTable {
+  issuer: string;
+  subject: string;
+  account: string;
+  created_at: string;
+}
+
 export interface AccountDatabase {
   accounts: AccountsTable;
+  account_identities: AccountIdentitiesTable;
   sessions: SessionsTable;
   setup_token: SetupTokenTable;
   audit: AuditTable;
@@ -74,6 +83,41 @@ export class KyselyAccountStore implements AccountStore {
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) throw new XipError('ACCOUNT_EXISTS', `an account named "${account.name}" already exists`);
+    });
+  }
+
+  createSsoAccount(account: { name: string; role: Role; identity: SsoIdentity; at: Date }): Promise<void> {
+    return guard('createSsoAccount', async () =>
+      // One transaction: never an account without its identity, or an identity pointing at someone else's account.
+      this.#db.transaction().execute(async (tx) => {
+        const at = account.at.toISOString();
+        const inserted = await tx
+          .insertInto('accounts')
+          .values({ name: account.name, role: checkRole(account.role), password_hash: null, created_at: at, disabled: 0 })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) throw new XipError('ACCOUNT_EXISTS', `an account named "${account.name}" already exists`);
+        const bound = await tx
+          .insertInto('account_identities')
+          .values({ issuer: account.identity.issuer, subject: account.identity.subject, account: account.name, created_at: at })
+          .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
+          .executeTakeFirst();
+        // Thrown inside the transaction: the account inserted above is rolled back.
+        if (Number(bound.numInsertedOrUpdatedRows ?? 0n) === 0) throw new XipError('ACCOUNT_EXISTS', 'this single sign-on identity already has an account');
+      }),
+    );
+  }
+
+  getAccountByIdentity(identity: SsoIdentity): Promise<Account | undefined> {
+    return guard('getAccountByIdentity', async () => {
+      const row = await this.#db
+        .selectFrom('account_identities')
+        .innerJoin('accounts', 'accounts.name', 'account_identities.account')
+        .selectAll('accounts')
+        .where('account_identities.issuer', '=', identity.issuer)
+        .where('account_identities.subject', '=', identity.subject)
+        .executeTakeFirst();
+      return row && accountRow(row);
     });
   }
 

@@ -30,6 +30,7 @@ describe('ledger migrations', () => {
       { type: 'index', name: 'runs_by_connector' },
       { type: 'index', name: 'runs_unfinished' },
       { type: 'index', name: 'sessions_by_account' },
+      { type: 'table', name: 'account_identities' },
       { type: 'table', name: 'accounts' },
       { type: 'table', name: 'audit' },
       { type: 'table', name: 'connector_leases' },

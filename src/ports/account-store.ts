@@ -57,9 +57,23 @@ export interface AuditQuery {
   readonly target?: string;
 }
 
+/**
+ * A single sign-on identity: the ID token's issuer and subject (OpenID
+ * Connect Core §2: `sub` is never reassigned within its issuer). Never an
+ * email or a user name, which change and get reused.
+ */
+export interface SsoIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+}
+
 export interface AccountStore {
   createAccount(account: { name: string; role: Role; passwordHash: string | null; at: Date }): Promise<void>;
+  /** A password-less account bound to this identity, in one transaction: ACCOUNT_EXISTS when the name is taken (or the identity already has an account). */
+  createSsoAccount(account: { name: string; role: Role; identity: SsoIdentity; at: Date }): Promise<void>;
   getAccount(name: string): Promise<Account | undefined>;
+  /** The account this single sign-on identity signs in as, if any. */
+  getAccountByIdentity(identity: SsoIdentity): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;
   setPassword(name: string, passwordHash: string): Promise<void>;
   setRole(name: string, role: Role): Promise<void>;
