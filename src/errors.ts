@@ -140,6 +140,20 @@ export const ACCOUNT_CODES = {
 
 export type AccountCode = keyof typeof ACCOUNT_CODES;
 
+// Single sign-on with OpenID Connect (xip serve --oidc-issuer, src/server/oidc/).
+// A sign-in refused at the callback sends the browser to /login?error=CODE.
+export const SSO_CODES = {
+  SSO_DISCOVERY_FAILED: "The OpenID Provider's metadata could not be read, or does not match --oidc-issuer: check the URL (Microsoft Entra ID: https://login.microsoftonline.com/TENANT-ID/v2.0, with the tenant's id) and that this host reaches it over HTTPS.",
+  SSO_STATE_INVALID: 'This single sign-on answer belongs to no sign-in started here: it is too old, was used already, or comes from another browser. Start again from the sign-in page.',
+  SSO_FAILED: "The identity provider's answer failed a check (its code was refused, or the ID token's signature, issuer, audience, nonce or time is wrong); nothing was signed in. Start again; if it persists, the server's log says which check failed.",
+  SSO_NO_ROLE: "None of the account's groups is given a role here (xip serve --oidc-role-map): ask an administrator to add the account to a group that is.",
+  SSO_GROUPS_OVERAGE: 'The account is in too many groups for the ID token to list them (more than 200 in Microsoft Entra ID); emit only the groups assigned to the application (token configuration) and try again.',
+  SSO_NAME_INVALID: 'The identity provider gave no name usable for an account (preferred_username or email: 1 to 64 letters, digits, ".", "_", "-" or "@").',
+  SSO_ACCOUNT_DISABLED: 'The account is disabled here; xip user enable NAME lets it sign in again.',
+} as const;
+
+export type SsoCode = keyof typeof SSO_CODES;
+
 // Answers of the HTTP API (src/server/) that nothing else gives: sessions,
 // roles, CSRF, limits, and requests that do not match the API. Their HTTP
 // statuses, and those of the other codes that reach HTTP, are in one map:
@@ -160,9 +174,9 @@ export const HTTP_CODES = {
 
 export type HttpCode = keyof typeof HTTP_CODES;
 
-export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode | RunCode | SourceCode | ConnectorCode | AccountCode | HttpCode;
+export type ErrorCode = XipCode | ItemCode | DeliveryCode | ToolCode | MappingCode | LedgerCode | RunCode | SourceCode | ConnectorCode | AccountCode | SsoCode | HttpCode;
 
-export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES, ...RUN_CODES, ...SOURCE_CODES, ...CONNECTOR_CODES, ...ACCOUNT_CODES, ...HTTP_CODES };
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = { ...XIP_CODES, ...ITEM_CODES, ...DELIVERY_CODES, ...TOOL_CODES, ...MAPPING_CODES, ...LEDGER_CODES, ...RUN_CODES, ...SOURCE_CODES, ...CONNECTOR_CODES, ...ACCOUNT_CODES, ...SSO_CODES, ...HTTP_CODES };
 
 export function isXipCode(code: string): code is XipCode {
   return Object.hasOwn(XIP_CODES, code);

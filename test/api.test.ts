@@ -14,7 +14,7 @@ import { startHarness, PASSWORD, type Client, type Harness } from '../src/server
 const SFTP_SECRET = 'Sftp-Pa55word-That-Must-Never-Show';
 const WRONG_PASSWORD = 'Wrong-Pa55word-Typed-By-Someone';
 const HOST_KEY = `SHA256:${'B'.repeat(43)}`;
-const PUBLIC_ROUTES = ['GET /healthz', 'GET /metrics', 'GET /openapi.json', 'POST /api/session', 'POST /api/setup'];
+const PUBLIC_ROUTES = ['GET /healthz', 'GET /metrics', 'GET /openapi.json', 'POST /api/session', 'POST /api/setup', 'GET /api/sso'];
 
 interface Operation {
   readonly method: string;
@@ -96,6 +96,7 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
       'GET /api/runs/{id}',
       'GET /api/runs/{id}/log.csv',
       'GET /api/session',
+      'GET /api/sso',
       'GET /api/wizard/mapping-template.csv',
       'GET /healthz',
       'GET /metrics',

@@ -9,6 +9,8 @@
 //     session, setup                           routes/session.ts, routes/setup.ts
 //     connectors, runs, audit                  routes/connectors.ts, routes/runs.ts, routes/audit.ts
 //     the add-connector wizard's checks        routes/wizard.ts
+//     single sign-on offered? (GET /api/sso)   oidc/routes.ts
+//   /auth/oidc/start, /auth/oidc/callback      single sign-on, browser redirects, when deps.oidc (oidc/routes.ts)
 //     the evidence store, for auditors         routes/evidence.ts
 //
 // Third-party plugins first (helmet, cookies, rate limit, swagger), then
@@ -26,6 +28,7 @@ import { useAuth } from './plugins/auth.js';
 import { useConsole } from './plugins/console.js';
 import { useCsrf } from './plugins/csrf.js';
 import { useErrors, useNotFound } from './plugins/errors.js';
+import { oidcRoutes, ssoInfoRoutes } from './oidc/routes.js';
 import { metricsRoutes } from './plugins/metrics.js';
 import { useOpenapi } from './plugins/openapi.js';
 import { auditRoutes } from './routes/audit.js';
@@ -54,6 +57,7 @@ export async function buildServer(deps: ServerDeps, input: ServerOptionsInput, t
     evidence: deps.evidence,
     passwords: deps.passwords,
     runNow: deps.runNow,
+    oidc: deps.oidc,
     now: deps.now ?? (() => new Date()),
   });
   const app = Fastify({
@@ -84,6 +88,7 @@ export async function buildServer(deps: ServerDeps, input: ServerOptionsInput, t
   await app.register(healthRoutes, { deps: d });
   await app.register(metricsRoutes, { tally, token: options.metricsToken });
   await app.register(api, { prefix: '/api', deps: d, options, tally });
+  if (d.oidc) await app.register(oidcRoutes, { prefix: '/auth/oidc', deps: d, options, provider: d.oidc });
   await app.ready();
   return app;
 }
@@ -108,6 +113,7 @@ const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { deps, options, tall
 
   const limiter = new LoginLimiter(options.loginRateLimit);
   await app.register(sessionRoutes, { deps, options, limiter });
+  await app.register(ssoInfoRoutes, { deps });
   await app.register(setupRoutes, { deps });
   await app.register(connectorRoutes, { deps, tally });
   await app.register(runRoutes, { deps });

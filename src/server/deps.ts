@@ -8,6 +8,7 @@ import type { AccountStore } from '../ports/account-store.js';
 import type { ConnectorStore } from '../ports/connector-store.js';
 import type { EvidenceStore } from '../ports/evidence-store.js';
 import type { Ledger } from '../ports/ledger.js';
+import type { OidcProvider } from './oidc/provider.js';
 
 /**
  * Password hashing and policy, injected so that tests can use cheaper
@@ -40,6 +41,8 @@ export interface ServerDeps {
   readonly evidence: EvidenceStore;
   readonly passwords: PasswordHasher;
   readonly runNow: RunNow;
+  /** Single sign-on (oidc/provider.ts: discoverOidc, at start-up); none: password sign-in only. */
+  readonly oidc?: OidcProvider;
   /** The built console (dist/console: index.html and assets/), served beside the API; none: the API only. */
   readonly consoleDir?: string;
   /** The clock of sessions, rate limits and the audit trail; tests set it. */

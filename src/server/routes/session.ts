@@ -16,9 +16,9 @@ import type { Deps } from '../deps.js';
 import { errorResponses } from '../errors.js';
 import { LoginLimiter } from '../login-limiter.js';
 import type { ServerOptions } from '../options.js';
-import { sessionOf, SESSION_COOKIE, type SignedIn } from '../plugins/auth.js';
+import { sessionOf, SESSION_COOKIE } from '../plugins/auth.js';
 import { sessionInfo, signInBody } from '../schemas.js';
-import { newToken, sha256Hex } from '../secrets.js';
+import { openSession, sessionCookieOptions } from '../sessions.js';
 
 export interface SessionRoutesOptions {
   readonly deps: Deps;
@@ -31,7 +31,7 @@ const tags = ['session'];
 const ANONYMOUS = 'anonymous';
 
 export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async (app, { deps, options, limiter }) => {
-  const cookieOptions = { httpOnly: true, sameSite: 'strict', path: '/', secure: options.secureCookies } as const;
+  const cookieOptions = sessionCookieOptions(options);
 
   app.post(
     '/session',
@@ -63,16 +63,8 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionRoutesOptions> = async 
       const previous = await sessionOf(deps, request);
       if (previous) await deps.accounts.revokeSession(previous.idHash, now);
 
-      const id = newToken();
-      const expiresAt = new Date(now.getTime() + options.sessionTtlMs);
-      const session: SignedIn = { idHash: sha256Hex(id), account: account.name, role: account.role, expiresAt, csrfSecret: undefined };
-      request.session = session;
-      // @fastify/csrf-protection makes the secret, stores it in request.session.csrfSecret (its sessionKey), and returns a token for it.
-      const csrfToken = reply.generateCsrf({ userInfo: session.idHash });
-      await deps.accounts.createSession({ idHash: session.idHash, account: account.name, role: account.role, csrfSecret: session.csrfSecret!, createdAt: now, expiresAt, address: request.ip });
-      reply.setCookie(SESSION_COOKIE, id, { ...cookieOptions, expires: expiresAt });
-      await audit(deps, request, { action: 'sign-in', target: account.name, detail: { role: account.role } });
-      return { name: account.name, role: account.role, csrfToken, expiresAt: expiresAt.toISOString() };
+      const { session, csrfToken } = await openSession(deps, options, request, reply, account, 'password');
+      return { name: account.name, role: account.role, csrfToken, expiresAt: session.expiresAt.toISOString() };
     },
   );
 

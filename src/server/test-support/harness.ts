@@ -18,6 +18,7 @@ import type { AccountStore, Role } from '../../ports/account-store.js';
 import { buildContainer, tempDir, testIdentity } from '../../xip/test-support/container.js';
 import { buildServer } from '../app.js';
 import type { PasswordHasher } from '../deps.js';
+import type { OidcProvider } from '../oidc/provider.js';
 import type { ServerOptionsInput } from '../options.js';
 import { SESSION_COOKIE } from '../plugins/auth.js';
 
@@ -78,6 +79,8 @@ export interface HarnessOptions {
   readonly options?: Partial<ServerOptionsInput>;
   /** A built console to serve (plugins/console.ts). */
   readonly consoleDir?: string;
+  /** Single sign-on (oidc/provider.ts's discoverOidc); none: password sign-in only. */
+  readonly oidc?: OidcProvider;
 }
 
 const chat = (id: string) => ({ id, type: 'chat.message', sentAt: '2026-11-22T14:00:00Z', from: { email: ANA, sourceId: `src-${ANA}` }, participants: [{ email: BO, role: 'to' }], body: { text: `text of ${id}` } });
@@ -114,6 +117,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         return { runId: 4242 };
       },
       now: () => clock.now,
+      ...(opts.oidc ? { oidc: opts.oidc } : {}),
       logger,
       ...(opts.consoleDir !== undefined ? { consoleDir: opts.consoleDir } : {}),
     },
