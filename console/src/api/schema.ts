@@ -1448,6 +1448,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether single sign-on is offered, and where it starts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SingleSignOn"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/wizard/delivery": {
         parameters: {
             query?: never;
@@ -2810,6 +2846,22 @@ export interface components {
         SignInInput: {
             name: string;
             password: string;
+        };
+        SingleSignOn: {
+            /** @description Whether xip serve was started with --oidc-issuer */
+            enabled: boolean;
+            /** @description What the sign-in button names: "Sign in with {label}" (--oidc-label) */
+            label: string | null;
+            /** @description Where the button goes: a browser navigation (not a fetch) to this path starts the sign-in at the identity provider */
+            startUrl: string | null;
+        };
+        SingleSignOnInput: {
+            /** @description Whether xip serve was started with --oidc-issuer */
+            enabled: boolean;
+            /** @description What the sign-in button names: "Sign in with {label}" (--oidc-label) */
+            label: string | null;
+            /** @description Where the button goes: a browser navigation (not a fetch) to this path starts the sign-in at the identity provider */
+            startUrl: string | null;
         };
         WizardDelivery: {
             /** @description The connector's folder; default "Inbox/XIP" */
