@@ -23,8 +23,9 @@ import { jsonLogger } from '../home/run-reporter.js';
 import { EXIT_OK, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
 import { wholeFlag } from './options.js';
+import { addOidcFlags, oidcFromFlags, type OidcFlags } from './serve-oidc.js';
 
-interface ServeFlags {
+interface ServeFlags extends OidcFlags {
   reloadSeconds: string;
   port: string;
   host: string;
@@ -44,7 +45,7 @@ async function tlsOf(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer } |
 }
 
 export function registerServe(program: Command, io: Output, setExit: SetExit, env: NodeJS.ProcessEnv): void {
-  program
+  addOidcFlags(program
     .command('serve')
     .description('serve the HTTP API and run every connector on its schedule (once every 24 hours by default) until stopped')
     .option('--port <n>', 'the port to listen on', '8080')
@@ -52,12 +53,14 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
     .option('--tls-cert <pem>', 'serve HTTPS with this certificate (chain) …')
     .option('--tls-key <pem>', '… and this private key')
     .option('--secure-cookies', 'mark cookies Secure when TLS ends at a proxy in front (implied by --tls-cert)')
-    .option('--reload-seconds <n>', 'how often the connectors are read again (add, edit, pause take effect)', '30')
+    .option('--reload-seconds <n>', 'how often the connectors are read again (add, edit, pause take effect)', '30'))
     .action((flags: ServeFlags) =>
       runAction(io, false, async () => {
         const port = Number(flags.port);
         if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new XipError('USAGE', `--port must be a port number, got "${flags.port.slice(0, 20)}"`);
         const https = await tlsOf(flags);
+        // Single sign-on's flags checked and its provider read before anything starts (serve-oidc.ts).
+        const oidc = await oidcFromFlags(flags, env);
         const state = await openInstallation(env);
         await mkdir(state.home.logs, { recursive: true, mode: 0o700 });
         const file = createWriteStream(join(state.home.logs, 'serve.log'), { flags: 'a', mode: 0o600 });
@@ -76,6 +79,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
             evidence: fileEvidenceStore(state.home.evidence),
             consoleDir: join(packageRoot(import.meta.url), 'dist', 'console'),
             passwords: { hash: hashPassword, verify: verifyOrDummy, check: checkPassword },
+            ...(oidc ? { oidc } : {}),
             runNow: async (name) => {
               if (!(await state.store.getConnector(name))) throw new XipError('CONNECTOR_NOT_FOUND', name);
               if (!scheduler.runNow(name)) throw new XipError('CONNECTOR_BUSY', `${name} is running in this process`);
