@@ -136,6 +136,7 @@ export type ConnectorCode = keyof typeof CONNECTOR_CODES;
 export const ACCOUNT_CODES = {
   ACCOUNT_EXISTS: 'An account of that name already exists; names are unique. Choose another name, or change that account with xip user passwd, role, disable or enable.',
   ACCOUNT_NOT_FOUND: 'There is no account of that name; xip user list shows them.',
+  ACCOUNT_SSO: 'This account signs in through single sign-on only: it gets no password here, so that disabling it at the identity provider keeps it out.',
 } as const;
 
 export type AccountCode = keyof typeof ACCOUNT_CODES;

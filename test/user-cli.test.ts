@@ -145,6 +145,11 @@ describe('xip user', () => {
     const missing = await xip(['user', 'passwd', 'nobody'], { XIP_USER_PASSWORD: PASSWORD });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^ACCOUNT_NOT_FOUND: /);
+    await withState(({ accounts }) => accounts.createSsoAccount({ name: 'sso.user', role: 'viewer', identity: { issuer: 'https://idp.example/v2.0', subject: 's-1' }, at: new Date() }));
+    const sso = await xip(['user', 'passwd', 'sso.user'], { XIP_USER_PASSWORD: PASSWORD });
+    assert.equal(sso.code, 2);
+    assert.match(sso.stderr, /^ACCOUNT_SSO: /);
+    assert.equal(storedHash('sso.user'), null, 'no password was stored');
   });
 
   it('role changes the role its sessions carry', async () => {

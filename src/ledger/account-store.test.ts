@@ -69,6 +69,12 @@ describe('KyselyAccountStore (SQLite)', () => {
     await assert.rejects(accounts.setRole('bo', 'root' as never), { code: 'USAGE' });
   });
 
+  it('never gives a password to an account bound to a single sign-on identity (ACCOUNT_SSO), and leaves it without one', async () => {
+    await accounts.createSsoAccount({ name: 'eve', role: 'viewer', identity: { issuer: 'https://idp.example/v2.0', subject: 'sub-eve' }, at: T0 });
+    await assert.rejects(accounts.setPassword('eve', 'h'), { code: 'ACCOUNT_SSO' });
+    assert.equal((await accounts.getAccount('eve'))?.passwordHash, null);
+  });
+
   it('answers a live session with its account’s current role, and nothing for an expired, revoked or disabled one', async () => {
     await accounts.createAccount({ name: 'ana', role: 'connector-admin', passwordHash: 'h', at: T0 });
     await accounts.createSession(session('s1', 'ana'));

@@ -134,8 +134,17 @@ export class KyselyAccountStore implements AccountStore {
 
   setPassword(name: string, passwordHash: string): Promise<void> {
     return guard('setPassword', async () => {
-      const r = await this.#db.updateTable('accounts').set({ password_hash: passwordHash }).where('name', '=', name).executeTakeFirst();
-      if (r.numUpdatedRows === 0n) throw notFound(name);
+      // One statement: an identity bound between a check and the update could not slip a password in.
+      const r = await this.#db
+        .updateTable('accounts')
+        .set({ password_hash: passwordHash })
+        .where('name', '=', name)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('account_identities').select('account').whereRef('account_identities.account', '=', 'accounts.name'))))
+        .executeTakeFirst();
+      if (r.numUpdatedRows > 0n) return;
+      const sso = await this.#db.selectFrom('account_identities').select('account').where('account', '=', name).executeTakeFirst();
+      if (sso) throw new XipError('ACCOUNT_SSO', `account "${name}" signs in through single sign-on: it has no password here`);
+      throw notFound(name);
     });
   }
 

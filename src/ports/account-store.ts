@@ -75,6 +75,7 @@ export interface AccountStore {
   /** The account this single sign-on identity signs in as, if any. */
   getAccountByIdentity(identity: SsoIdentity): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;
+  /** ACCOUNT_NOT_FOUND; ACCOUNT_SSO for an account bound to a single sign-on identity (it never gets a password: the provider decides who may sign in as it). */
   setPassword(name: string, passwordHash: string): Promise<void>;
   setRole(name: string, role: Role): Promise<void>;
   setDisabled(name: string, disabled: boolean): Promise<void>;

@@ -51,8 +51,9 @@ export function sourceDescription(config: ConnectorConfig): string {
   }
 }
 
-/** Where copies go, as targetSpec describes it (never its password). */
+/** Where copies go, as targetSpec describes it (never its password); a Maildir as stored, under $XIP_HOME like a folder source. */
 export function targetDescription(home: Home, config: ConnectorConfig): string {
+  if (config.target.to.startsWith('maildir:')) return config.target.to;
   try {
     return targetSpec(home, config).description;
   } catch (e) {

@@ -10,9 +10,10 @@
 // checks each page on the way (no serious or critical violation).
 //
 // Screenshots for the README (connectors.png, wizard.png,
-// connector-detail.png, at 1280×800, animations off) are taken on every
-// run; they replace docs/screenshots/ only with UPDATE_SCREENSHOTS=1 (they
-// show the times of the run, so they differ each time).
+// connector-detail.png, at 1280×800, animations off) are written into
+// docs/screenshots/ on every run, so the README always shows the console as
+// it is (they show the times of the run: commit them when the console
+// changed, or `git checkout docs/screenshots` when it did not).
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,7 +39,7 @@ let shots: string;
 
 before(async () => {
   d = await makeDrop('xip-e2e-console-');
-  shots = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : join(d.dir, 'screenshots');
+  shots = join(ROOT, 'docs', 'screenshots');
   await mkdir(shots, { recursive: true });
   server = await serve(d.home);
   chromium = await startChromium();

@@ -3,7 +3,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, call } from '../api/client';
-import { pending } from '../api/pending';
+import { ERROR_MESSAGES, type ErrorCode } from '../../../src/errors.js';
 import { signedIn } from '../api/session';
 import { Link, navigate, useLocation } from '../router';
 import { ErrorAlert } from '../ui/bits';
@@ -15,6 +15,15 @@ function nextPath(search: URLSearchParams): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/connectors';
 }
 
+/**
+ * The catalogue's sentence for the code the single sign-on callback sent
+ * back (/login?error=CODE). Only the code is taken from the address, never a
+ * text: a link could otherwise make this page say anything.
+ */
+function ssoMessage(code: string): string {
+  return Object.hasOwn(ERROR_MESSAGES, code) ? ERROR_MESSAGES[code as ErrorCode] : 'single sign-on did not complete';
+}
+
 export function LoginPage() {
   const client = useQueryClient();
   const { search } = useLocation();
@@ -24,15 +33,7 @@ export function LoginPage() {
   const [error, setError] = useState<unknown>(null);
   const sso = useQuery({
     queryKey: ['sso'],
-    queryFn: async () => {
-      try {
-        return await pending.sso();
-      } catch (e) {
-        // A server without single sign-on has no such route (unknown under /api: 401 without a session, else 404).
-        if (e instanceof ApiError && (e.status === 404 || e.status === 401)) return { enabled: false, label: null, startUrl: null };
-        throw e;
-      }
-    },
+    queryFn: () => call(api.GET('/api/sso')),
     staleTime: Infinity,
     retry: false,
   });
@@ -56,7 +57,7 @@ export function LoginPage() {
     <div className="card card-form">
       <PageHeading title="Sign in" />
       <p className="lede">Sign in to manage and watch your data connectors.</p>
-      {ssoError ? <ErrorAlert error={new ApiError(401, ssoError, search.get('message') ?? 'single sign-on did not complete')} /> : null}
+      {ssoError ? <ErrorAlert error={new ApiError(401, ssoError, ssoMessage(ssoError))} /> : null}
       {error ? <ErrorAlert error={error} /> : null}
       <form onSubmit={(e) => void submit(e)} className="form">
         <div className="field">
