@@ -24,11 +24,11 @@
 // open sessions are cut, unlike SIGTERM's smart shutdown that would wait for
 // worker processes a test may have left behind) when the pipe closes.
 // server-process.ts's spawnWatched sends SIGTERM, hence a variant here.
-import { freePort } from './server-process.js';
+import { descendants, freePort } from './server-process.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { appendFile, chmod, chown, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -238,32 +238,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Every process below `root`, from the parent PIDs in /proc (as sshd.ts does). */
-async function descendants(root: number): Promise<number[]> {
-  const children = new Map<number, number[]>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
-  const found: number[] = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    found.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return found;
-}
 
 /**
  * The postmaster in the foreground under a shell that sends it SIGINT when

@@ -2,7 +2,7 @@
 // a foreground server under a watchdog shell, the wait for its greeting, and
 // the check of the names written into their configuration files.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
@@ -116,4 +116,31 @@ export function serverStopper(running: ChildProcess, pid: number, dir: string): 
     process.off('exit', onExit);
     if (!options?.keepFiles) await rm(dir, { recursive: true, force: true });
   };
+}
+
+/** Every process below `root` (children, grandchildren…), from the parent PIDs in /proc. */
+export async function descendants(root: number): Promise<number[]> {
+  const children = new Map<number, number[]>();
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = await readFile(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  const found: number[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
 }

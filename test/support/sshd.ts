@@ -19,11 +19,11 @@
 // with the client's socket open. killSessions() and stop() therefore kill
 // the whole tree under the listener by PID (walked through /proc), which is
 // also how a test cuts a transfer off in the middle.
-import { freePort, serverStopper, spawnWatched, waitForGreeting } from './server-process.js';
+import { descendants, freePort, serverStopper, spawnWatched, waitForGreeting } from './server-process.js';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -130,32 +130,6 @@ function configText(dir: string, port: number, root: string): string {
   ].join('\n');
 }
 
-/** Every process below `root` (children, grandchildren…), from the parent PIDs in /proc. */
-async function descendants(root: number): Promise<number[]> {
-  const children = new Map<number, number[]>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = await readFile(`/proc/${name}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
-  const found: number[] = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length > 0) {
-    const pid = queue.shift()!;
-    found.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return found;
-}
 
 async function killTree(listener: number): Promise<number> {
   const killed = new Set<number>();
