@@ -1,12 +1,14 @@
 // The AccountStore (ports/account-store.ts) over Kysely, in the ledger's
-// database (migration 0005_accounts). Portable SQL like connector-store.ts:
-// times are ISO 8601 UTC text (so they compare as text), booleans 0/1, the
-// audit detail JSON text. The audit table refuses UPDATE and DELETE by
+// database (migration 0005_accounts). Portable SQL like connector-store.ts,
+// in the representation of schema.ts: times ISO 8601 UTC text, booleans
+// written as booleans and read through isSet, the audit detail JSON text. The audit table refuses UPDATE and DELETE by
 // trigger; this file only ever inserts into it.
 import type { Generated, Kysely, Selectable } from 'kysely';
 import { XipError } from '../errors.js';
 import { ROLES, type Account, type AccountStore, type AuditEntry, type AuditQuery, type Role, type Session, type SsoIdentity } from '../ports/account-store.js';
 import { guard } from './batches.js';
+import { isForeignKeyViolation } from './faults.js';
+import { isSet, type Flag } from './schema.js';
 
 // The tables of 0005_accounts as Kysely sees them. They live here rather than
 // in schema.ts's LedgerDatabase so that this store types only what it uses;
@@ -16,8 +18,7 @@ export interface AccountsTable {
   role: string;
   password_hash: string | null;
   created_at: string;
-  /** 0/1. */
-  disabled: number;
+  disabled: Flag;
 }
 
 export interface SessionsTable {
@@ -79,7 +80,7 @@ export class KyselyAccountStore implements AccountStore {
     return guard('createAccount', async () => {
       const result = await this.#db
         .insertInto('accounts')
-        .values({ name: account.name, role: checkRole(account.role), password_hash: account.passwordHash, created_at: account.at.toISOString(), disabled: 0 })
+        .values({ name: account.name, role: checkRole(account.role), password_hash: account.passwordHash, created_at: account.at.toISOString(), disabled: false })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) throw new XipError('ACCOUNT_EXISTS', `an account named "${account.name}" already exists`);
@@ -93,7 +94,7 @@ export class KyselyAccountStore implements AccountStore {
         const at = account.at.toISOString();
         const inserted = await tx
           .insertInto('accounts')
-          .values({ name: account.name, role: checkRole(account.role), password_hash: null, created_at: at, disabled: 0 })
+          .values({ name: account.name, role: checkRole(account.role), password_hash: null, created_at: at, disabled: false })
           .onConflict((oc) => oc.column('name').doNothing())
           .executeTakeFirst();
         if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) throw new XipError('ACCOUNT_EXISTS', `an account named "${account.name}" already exists`);
@@ -157,7 +158,7 @@ export class KyselyAccountStore implements AccountStore {
 
   setDisabled(name: string, disabled: boolean): Promise<void> {
     return guard('setDisabled', async () => {
-      const r = await this.#db.updateTable('accounts').set({ disabled: disabled ? 1 : 0 }).where('name', '=', name).executeTakeFirst();
+      const r = await this.#db.updateTable('accounts').set({ disabled }).where('name', '=', name).executeTakeFirst();
       if (r.numUpdatedRows === 0n) throw notFound(name);
     });
   }
@@ -185,7 +186,7 @@ export class KyselyAccountStore implements AccountStore {
           })
           .execute();
       } catch (e) {
-        if ((e as { code?: unknown })?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw notFound(session.account);
+        if (isForeignKeyViolation(e)) throw notFound(session.account);
         throw e;
       }
     });
@@ -200,7 +201,7 @@ export class KyselyAccountStore implements AccountStore {
         .where('sessions.id_hash', '=', idHash)
         .where('sessions.revoked_at', 'is', null)
         .where('sessions.expires_at', '>', now.toISOString())
-        .where('accounts.disabled', '=', 0)
+        .where('accounts.disabled', '=', false)
         .executeTakeFirst();
       // A role this version does not know grants nothing: the session is not live.
       if (!row || !isRole(row.role)) return undefined;
@@ -302,7 +303,7 @@ function notFound(name: string): XipError {
 
 function accountRow(r: Selectable<AccountsTable>): Account {
   if (!isRole(r.role)) throw new XipError('LEDGER_ERROR', `account "${r.name}" has the role "${r.role}", which this version does not know`);
-  return { name: r.name, role: r.role, passwordHash: r.password_hash, createdAt: new Date(r.created_at), disabled: r.disabled !== 0 };
+  return { name: r.name, role: r.role, passwordHash: r.password_hash, createdAt: new Date(r.created_at), disabled: isSet(r.disabled) };
 }
 
 function auditRow(r: Selectable<AuditTable>): AuditEntry {

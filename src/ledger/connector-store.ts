@@ -10,7 +10,7 @@ import { XipError } from '../errors.js';
 import type { SourceFile } from '../ports/container-source.js';
 import type { ConnectorRow, ConnectorRun, ConnectorStore, EvidenceRow, LeaseHolder } from '../ports/connector-store.js';
 import { guard } from './batches.js';
-import type { EvidenceTable, LedgerDatabase, RunsTable } from './schema.js';
+import { isSet, type EvidenceTable, type LedgerDatabase, type RunsTable } from './schema.js';
 
 export function newLeaseToken(): string {
   return randomUUID();
@@ -32,7 +32,7 @@ export class KyselyConnectorStore implements ConnectorStore {
       const now = this.#now().toISOString();
       const result = await this.#db
         .insertInto('connectors')
-        .values({ name, config, paused: 0, created_at: now, updated_at: now })
+        .values({ name, config, paused: false, created_at: now, updated_at: now })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) throw new XipError('CONNECTOR_EXISTS', `a connector named "${name}" already exists`);
@@ -59,7 +59,7 @@ export class KyselyConnectorStore implements ConnectorStore {
 
   setPaused(name: string, paused: boolean): Promise<void> {
     return guard('setPaused', async () => {
-      const r = await this.#db.updateTable('connectors').set({ paused: paused ? 1 : 0, updated_at: this.#now().toISOString() }).where('name', '=', name).executeTakeFirst();
+      const r = await this.#db.updateTable('connectors').set({ paused, updated_at: this.#now().toISOString() }).where('name', '=', name).executeTakeFirst();
       if (r.numUpdatedRows === 0n) throw notFound(name);
     });
   }
@@ -234,7 +234,7 @@ export class KyselyConnectorStore implements ConnectorStore {
     return guard('markEvidenceDone', async () => {
       await this.#db
         .updateTable('evidence')
-        .set({ done_run_id: runId, done_at: this.#now().toISOString(), ok: verdict.ok ? 1 : 0, code: verdict.code })
+        .set({ done_run_id: runId, done_at: this.#now().toISOString(), ok: verdict.ok, code: verdict.code })
         .where('sha256', '=', sha256)
         .where('done_run_id', 'is', null)
         .execute();
@@ -251,7 +251,7 @@ function notFound(name: string): XipError {
 }
 
 function connectorRow(r: Selectable<LedgerDatabase['connectors']>): ConnectorRow {
-  return { name: r.name, config: r.config, paused: r.paused === 1, createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at) };
+  return { name: r.name, config: r.config, paused: isSet(r.paused), createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at) };
 }
 
 function runRow(r: Selectable<RunsTable>): ConnectorRun {
@@ -261,7 +261,7 @@ function runRow(r: Selectable<RunsTable>): ConnectorRun {
     trigger: r.trigger,
     startedAt: new Date(r.started_at),
     finishedAt: r.finished_at === null ? null : new Date(r.finished_at),
-    ok: r.ok === null ? null : r.ok === 1,
+    ok: r.ok === null ? null : isSet(r.ok),
     code: r.code,
     host: r.host,
     pid: r.pid,
@@ -280,7 +280,7 @@ function evidenceRow(r: Selectable<EvidenceTable>): EvidenceRow {
     firstName: r.first_name,
     doneRunId: r.done_run_id,
     doneAt: r.done_at === null ? null : new Date(r.done_at),
-    ok: r.ok === null ? null : r.ok === 1,
+    ok: r.ok === null ? null : isSet(r.ok),
     code: r.code,
   };
 }

@@ -17,7 +17,7 @@ import { XipError } from '../errors.js';
 import { byFolder, chunks, guard, inChunks, MAX_PARAMETERS } from './batches.js';
 import { portableDeliveryWriter, verdicts, type DeliveryWriter } from './claims.js';
 import { deliveryKey, type Claim, type ContainerRecord, type CopyKey, type DeliveryRecord, type FailureRecord, type ItemRecord, type Ledger, type LiveRun, type RunFinish, type RunStart } from './port.js';
-import type { LedgerDatabase, RunFailuresTable } from './schema.js';
+import { isSet, type LedgerDatabase, type RunFailuresTable } from './schema.js';
 
 export { ledgerError } from './batches.js';
 
@@ -113,7 +113,7 @@ export class KyselyLedger implements Ledger {
     return guard('finishRun', async () => {
       const result = await this.#db
         .updateTable('runs')
-        .set({ finished_at: info.finishedAt.toISOString(), ok: info.ok ? 1 : 0, code: info.code ?? null, log: JSON.stringify(info.log) ?? null })
+        .set({ finished_at: info.finishedAt.toISOString(), ok: info.ok, code: info.code ?? null, log: JSON.stringify(info.log) ?? null })
         .where('id', '=', runId)
         .executeTakeFirst();
       if (result.numUpdatedRows === 0n) throw new XipError('LEDGER_ERROR', `finishRun: there is no run ${runId}`);
@@ -125,7 +125,7 @@ export class KyselyLedger implements Ledger {
       const seen = this.#now().toISOString();
       const fields = {
         file: c.file,
-        ok: c.ok ? 1 : 0,
+        ok: c.ok,
         code: c.code ?? null,
         message: c.message ?? null,
         signer_subject: c.signerSubject ?? null,
@@ -148,7 +148,7 @@ export class KyselyLedger implements Ledger {
   getContainer(sha256: string): Promise<{ sha256: string; ok: boolean; code: string | null; firstSeen: Date } | undefined> {
     return guard('getContainer', async () => {
       const row = await this.#db.selectFrom('containers').select(['sha256', 'ok', 'code', 'first_seen']).where('sha256', '=', sha256).executeTakeFirst();
-      return row && { sha256: row.sha256, ok: row.ok === 1, code: row.code, firstSeen: new Date(row.first_seen) };
+      return row && { sha256: row.sha256, ok: isSet(row.ok), code: row.code, firstSeen: new Date(row.first_seen) };
     });
   }
 
@@ -163,7 +163,7 @@ export class KyselyLedger implements Ledger {
         containerSha256: r.container_sha256,
         entry: r.entry,
         ...(r.line !== null ? { line: r.line } : {}),
-        ok: r.ok === 1,
+        ok: isSet(r.ok),
         ...(r.code !== null ? { code: r.code } : {}),
         ...(r.message !== null ? { message: r.message } : {}),
       };
@@ -180,7 +180,7 @@ export class KyselyLedger implements Ledger {
         container_sha256: i.containerSha256,
         entry: i.entry,
         line: i.line ?? null,
-        ok: i.ok ? 1 : 0,
+        ok: i.ok,
         code: i.code ?? null,
         message: i.message ?? null,
         recorded_at: recordedAt,

@@ -1,15 +1,27 @@
 // The ledger's tables as Kysely sees them (the shape after the latest
-// migration). Portable column types: times are ISO 8601 UTC text, booleans
-// are 0/1 integers, the run log is JSON text.
-import type { Generated } from 'kysely';
+// migration), as both engines hand them to the stores (migrations/engine.ts):
+// times are ISO 8601 UTC text (SQLite's text, PostgreSQL's timestamptz
+// parsed back to that text by postgres.ts), booleans are written as JS
+// booleans and read as 0/1 (SQLite) or true/false (PostgreSQL) through
+// isSet, the run log is JSON text.
+import type { ColumnType, Generated } from 'kysely';
+
+/** A boolean column: written as a JS boolean (sqlite.ts binds it as 0/1), read through isSet. */
+export type Flag = ColumnType<boolean | 0 | 1, boolean, boolean>;
+export type NullableFlag = ColumnType<boolean | 0 | 1 | null, boolean | null, boolean | null>;
+
+/** A flag as read from either engine. */
+export function isSet(value: boolean | number): boolean {
+  return value === true || value === 1;
+}
 
 export interface RunsTable {
   id: Generated<number>;
   command: string;
   started_at: string;
   finished_at: string | null;
-  /** 0/1; null while the run has not finished (or died). */
-  ok: number | null;
+  /** Null while the run has not finished (or died). */
+  ok: NullableFlag;
   /** The run's JSON log. */
   log: string | null;
   /** The code of the error that ended the run, when one did. */
@@ -31,7 +43,7 @@ export interface RunsTable {
 export interface ContainersTable {
   sha256: string;
   file: string;
-  ok: number;
+  ok: Flag;
   code: string | null;
   message: string | null;
   signer_subject: string | null;
@@ -51,7 +63,7 @@ export interface ItemsTable {
   container_sha256: string;
   entry: string;
   line: number | null;
-  ok: number;
+  ok: Flag;
   code: string | null;
   message: string | null;
   recorded_at: string;
@@ -98,7 +110,7 @@ export interface ConnectorsTable {
   name: string;
   /** The validated configuration, JSON, secrets sealed. */
   config: string;
-  paused: number;
+  paused: Flag;
   created_at: string;
   updated_at: string;
 }
@@ -129,7 +141,7 @@ export interface EvidenceTable {
   first_name: string;
   done_run_id: number | null;
   done_at: string | null;
-  ok: number | null;
+  ok: NullableFlag;
   code: string | null;
 }
 

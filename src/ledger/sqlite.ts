@@ -10,18 +10,33 @@
 //
 // Nothing here runs at import: the database is opened by openSqliteLedger.
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver, type DatabaseConnection, type DialectAdapter, type Driver, type SqliteDialectConfig } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  OperationNodeTransformer,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type PrimitiveValueListNode,
+  type QueryResult,
+  type RootOperationNode,
+  type SqliteDialectConfig,
+  type UnknownRow,
+  type ValueNode,
+} from 'kysely';
 import { XipError } from '../errors.js';
-import type { AccountStore } from '../ports/account-store.js';
-import { KyselyAccountStore, type AccountDatabase } from './account-store.js';
 import { ledgerError } from './batches.js';
-import { KyselyConnectorStore } from './connector-store.js';
-import { KyselyLedger } from './kysely-ledger.js';
-import type { ConnectorStore } from '../ports/connector-store.js';
 import { migrateLedger } from './migrations/index.js';
 import type { Ledger } from './port.js';
 import type { LedgerDatabase } from './schema.js';
 import { preparedDeliveryWriter } from './sqlite-writer.js';
+import { statesOver, type LedgerState } from './stores.js';
 
 export interface SqliteLedgerOptions {
   /** How long a statement waits for another process's write transaction before LEDGER_ERROR (SQLITE_BUSY), in ms. */
@@ -42,11 +57,7 @@ export async function openSqliteLedger(path: string, options: SqliteLedgerOption
 }
 
 /** What openSqliteState opens: the ledger and the stores beside it, over one connection. */
-export interface SqliteState {
-  readonly ledger: Ledger;
-  readonly connectors: ConnectorStore;
-  readonly accounts: AccountStore;
-}
+export type SqliteState = LedgerState;
 
 /**
  * The ledger, the connectors' store (ports/connector-store.ts) and the
@@ -63,11 +74,7 @@ export async function openSqliteState(path: string, options: SqliteLedgerOptions
     const error = ledgerError('migrating', e);
     throw new XipError('LEDGER_ERROR', `opening the ledger ${path}: ${error.detail ?? error.message}`, { cause: error.cause ?? e });
   }
-  const ledger = new KyselyLedger(kysely, { now: options.now, writer: preparedDeliveryWriter(kysely, database) });
-  const connectors = new KyselyConnectorStore(kysely, { now: options.now, close: () => ledger.close() });
-  // The same connection, seen through the tables of 0005_accounts (account-store.ts types them).
-  const accounts = new KyselyAccountStore(kysely as unknown as Kysely<AccountDatabase>);
-  return { ledger, connectors, accounts };
+  return statesOver(kysely, { now: options.now, writer: preparedDeliveryWriter(kysely, database) });
 }
 
 /**
@@ -77,7 +84,7 @@ export async function openSqliteState(path: string, options: SqliteLedgerOptions
  */
 export function openSqliteKysely(path: string, options: SqliteLedgerOptions = {}): { kysely: Kysely<LedgerDatabase>; database: Database.Database } {
   const database = openDatabase(path, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
-  return { kysely: new Kysely<LedgerDatabase>({ dialect: new LedgerSqliteDialect({ database }) }), database };
+  return { kysely: new Kysely<LedgerDatabase>({ dialect: new LedgerSqliteDialect({ database }), plugins: [new BooleansAsIntegers()] }), database };
 }
 
 function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
@@ -142,5 +149,32 @@ class ImmediateSqliteDriver extends SqliteDriver {
 class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   override get supportsTransactionalDdl(): boolean {
     return true;
+  }
+}
+
+/**
+ * SQLite has no boolean type and better-sqlite3 refuses to bind a JS
+ * boolean: the stores write booleans (PostgreSQL's are real ones), and this
+ * plugin binds them as 1 and 0, which the columns' CHECKs accept
+ * (migrations/engine.ts). Reads give 0/1 back; the stores read flags
+ * through isSet (schema.ts).
+ */
+class BooleansAsIntegers implements KyselyPlugin {
+  readonly #transformer = new (class extends OperationNodeTransformer {
+    protected override transformValue(node: ValueNode): ValueNode {
+      return typeof node.value === 'boolean' ? { ...node, value: node.value ? 1 : 0 } : node;
+    }
+
+    protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+      return node.values.some((v) => typeof v === 'boolean') ? { ...node, values: node.values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v)) } : node;
+    }
+  })();
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.#transformer.transformNode(args.node);
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
   }
 }

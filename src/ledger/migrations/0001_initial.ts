@@ -10,17 +10,19 @@
 // a temporary table built at each execution of a statement, which is once per
 // row of a bulk upsert (measured: 100,000 copies 40% slower).
 import { sql, type Kysely } from 'kysely';
+import { columnTypes } from './engine.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  // SQLite: "integer primary key" is the rowid, assigned on insert. A Postgres
-  // port writes this column as an identity column.
+  const t = columnTypes(db);
+  // SQLite: "integer primary key" is the rowid, assigned on insert; PostgreSQL:
+  // an identity column (engine.ts).
   await db.schema
     .createTable('runs')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'integer', t.id('by-default'))
     .addColumn('command', 'text', (c) => c.notNull())
-    .addColumn('started_at', 'text', (c) => c.notNull())
-    .addColumn('finished_at', 'text')
-    .addColumn('ok', 'integer', (c) => c.check(sql`ok = 0 or ok = 1`))
+    .addColumn('started_at', t.time, (c) => c.notNull())
+    .addColumn('finished_at', t.time)
+    .addColumn('ok', t.flag, t.flagCheck('ok'))
     .addColumn('log', 'text')
     .execute();
 
@@ -28,15 +30,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('containers')
     .addColumn('sha256', 'text', (c) => c.primaryKey())
     .addColumn('file', 'text', (c) => c.notNull())
-    .addColumn('ok', 'integer', (c) => c.notNull().check(sql`ok = 0 or ok = 1`))
+    .addColumn('ok', t.flag, t.flagCheck('ok', (c) => c.notNull()))
     .addColumn('code', 'text')
     .addColumn('message', 'text')
     .addColumn('signer_subject', 'text')
     .addColumn('signer_sha256', 'text')
     .addColumn('source', 'text')
     .addColumn('items_declared', 'integer')
-    .addColumn('first_seen', 'text', (c) => c.notNull())
-    .addColumn('last_seen', 'text', (c) => c.notNull())
+    .addColumn('first_seen', t.time, (c) => c.notNull())
+    .addColumn('last_seen', t.time, (c) => c.notNull())
     .addColumn('first_run_id', 'integer', (c) => c.notNull().references('runs.id'))
     .addColumn('last_run_id', 'integer', (c) => c.notNull().references('runs.id'))
     .execute();
@@ -49,10 +51,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('container_sha256', 'text', (c) => c.notNull().references('containers.sha256'))
     .addColumn('entry', 'text', (c) => c.notNull())
     .addColumn('line', 'integer')
-    .addColumn('ok', 'integer', (c) => c.notNull().check(sql`ok = 0 or ok = 1`))
+    .addColumn('ok', t.flag, t.flagCheck('ok', (c) => c.notNull()))
     .addColumn('code', 'text')
     .addColumn('message', 'text')
-    .addColumn('recorded_at', 'text', (c) => c.notNull())
+    .addColumn('recorded_at', t.time, (c) => c.notNull())
     .execute();
 
   // A copy's key is (message, mailbox, folder); the mailbox and folder are
@@ -61,7 +63,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // the two strings in every row and in both indexes.
   await db.schema
     .createTable('folders')
-    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('id', 'integer', t.id('by-default'))
     .addColumn('mailbox', 'text', (c) => c.notNull())
     .addColumn('folder', 'text', (c) => c.notNull())
     .addUniqueConstraint('folders_mailbox_folder', ['mailbox', 'folder'])
@@ -77,7 +79,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('reason', 'text')
     .addColumn('run_id', 'integer', (c) => c.notNull().references('runs.id'))
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', t.time, (c) => c.notNull())
     .addPrimaryKeyConstraint('deliveries_pk', ['folder_id', 'message_id'])
     .execute();
 

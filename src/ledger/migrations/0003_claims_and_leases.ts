@@ -20,11 +20,13 @@
 // key of runs. liveRuns reads runs_unfinished, a partial index that holds
 // only the runs not finished (a few), not every run ever made.
 import { sql, type Kysely } from 'kysely';
+import { columnTypes } from './engine.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const t = columnTypes(db);
   await db.schema.alterTable('runs').addColumn('host', 'text').execute();
   await db.schema.alterTable('runs').addColumn('pid', 'integer').execute();
-  await db.schema.alterTable('runs').addColumn('lease_until', 'text').execute();
+  await db.schema.alterTable('runs').addColumn('lease_until', t.time).execute();
   await db.schema.alterTable('runs').addColumn('code', 'text').execute();
   await db.schema.createIndex('runs_unfinished').on('runs').column('lease_until').where(sql.ref('finished_at'), 'is', null).execute();
 

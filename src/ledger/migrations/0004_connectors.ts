@@ -21,15 +21,17 @@
 //   that holds it takes it up again (the ledger's claims skip what was
 //   delivered).
 import { sql, type Kysely } from 'kysely';
+import { columnTypes } from './engine.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const t = columnTypes(db);
   await db.schema
     .createTable('connectors')
     .addColumn('name', 'text', (c) => c.primaryKey())
     .addColumn('config', 'text', (c) => c.notNull())
-    .addColumn('paused', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addColumn('paused', t.flag, (c) => c.notNull().defaultTo(t.no))
+    .addColumn('created_at', t.time, (c) => c.notNull())
+    .addColumn('updated_at', t.time, (c) => c.notNull())
     .execute();
 
   await db.schema.alterTable('runs').addColumn('connector', 'text').execute();
@@ -42,17 +44,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('holder', 'text', (c) => c.notNull())
     .addColumn('host', 'text', (c) => c.notNull())
     .addColumn('pid', 'integer', (c) => c.notNull())
-    .addColumn('lease_until', 'text', (c) => c.notNull())
+    .addColumn('lease_until', t.time, (c) => c.notNull())
     .execute();
 
   await db.schema
     .createTable('source_files')
     .addColumn('connector', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('size', 'integer', (c) => c.notNull())
-    .addColumn('modified', 'text', (c) => c.notNull())
+    .addColumn('size', t.size, (c) => c.notNull())
+    .addColumn('modified', t.time, (c) => c.notNull())
     .addColumn('sha256', 'text')
-    .addColumn('first_seen', 'text', (c) => c.notNull())
+    .addColumn('first_seen', t.time, (c) => c.notNull())
     .addColumn('run_id', 'integer')
     .addPrimaryKeyConstraint('source_files_pk', ['connector', 'name', 'size', 'modified'])
     .execute();
@@ -60,13 +62,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('evidence')
     .addColumn('sha256', 'text', (c) => c.primaryKey())
-    .addColumn('size', 'integer', (c) => c.notNull())
-    .addColumn('stored_at', 'text', (c) => c.notNull())
+    .addColumn('size', t.size, (c) => c.notNull())
+    .addColumn('stored_at', t.time, (c) => c.notNull())
     .addColumn('first_connector', 'text', (c) => c.notNull())
     .addColumn('first_name', 'text', (c) => c.notNull())
     .addColumn('done_run_id', 'integer')
-    .addColumn('done_at', 'text')
-    .addColumn('ok', 'integer')
+    .addColumn('done_at', t.time)
+    .addColumn('ok', t.flag)
     .addColumn('code', 'text')
     .execute();
   await db.schema.createIndex('evidence_open').on('evidence').column('first_connector').where(sql.ref('done_run_id'), 'is', null).execute();

@@ -10,14 +10,16 @@
 // always verified by the provider. An account has at most one identity
 // (`account` is unique), and its row goes with the account.
 import type { Kysely } from 'kysely';
+import { columnTypes } from './engine.js';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const t = columnTypes(db);
   await db.schema
     .createTable('account_identities')
     .addColumn('issuer', 'text', (c) => c.notNull())
     .addColumn('subject', 'text', (c) => c.notNull())
     .addColumn('account', 'text', (c) => c.notNull().unique().references('accounts.name').onDelete('cascade'))
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('created_at', t.time, (c) => c.notNull())
     .addPrimaryKeyConstraint('account_identities_pk', ['issuer', 'subject'])
     .execute();
 }

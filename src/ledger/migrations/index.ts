@@ -26,13 +26,14 @@ export function migrationProvider(migrations: Readonly<Record<string, Migration>
 }
 
 /**
- * Brings the ledger to `target` (the latest by default). Throws LEDGER_ERROR
+ * Brings the ledger to `target` (the latest by default), through
+ * `migrations` (the ledger's; tests wrap them). Throws LEDGER_ERROR
  * when a migration fails (it is rolled back whole where the dialect runs DDL
  * in transactions) or the ledger was written by a newer version.
  */
-export async function migrateLedger(db: Kysely<unknown>, target: string = LATEST_MIGRATION): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider() });
-  const { error, results } = target === LATEST_MIGRATION ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
+export async function migrateLedger(db: Kysely<unknown>, target?: string, migrations: Readonly<Record<string, Migration>> = LEDGER_MIGRATIONS): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(migrations) });
+  const { error, results } = target === undefined || target === LATEST_MIGRATION ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   if (error === undefined) return;
   const message = error instanceof Error ? error.message : String(error);
   const missing = /previously executed migration (\S+) is missing/.exec(message);
