@@ -6,7 +6,7 @@
 import type { Generated, Kysely, Selectable } from 'kysely';
 import { XipError } from '../errors.js';
 import { ROLES, type Account, type AccountStore, type AuditEntry, type AuditQuery, type Role, type Session, type SsoIdentity } from '../ports/account-store.js';
-import { guard } from './batches.js';
+import { guard, guardIdempotent, guardRead } from './batches.js';
 import { isForeignKeyViolation } from './faults.js';
 import { isSet, type Flag } from './schema.js';
 
@@ -110,7 +110,7 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   getAccountByIdentity(identity: SsoIdentity): Promise<Account | undefined> {
-    return guard('getAccountByIdentity', async () => {
+    return guardRead('getAccountByIdentity', async () => {
       const row = await this.#db
         .selectFrom('account_identities')
         .innerJoin('accounts', 'accounts.name', 'account_identities.account')
@@ -123,18 +123,18 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   getAccount(name: string): Promise<Account | undefined> {
-    return guard('getAccount', async () => {
+    return guardRead('getAccount', async () => {
       const row = await this.#db.selectFrom('accounts').selectAll().where('name', '=', name).executeTakeFirst();
       return row && accountRow(row);
     });
   }
 
   listAccounts(): Promise<Account[]> {
-    return guard('listAccounts', async () => (await this.#db.selectFrom('accounts').selectAll().orderBy('name').execute()).map(accountRow));
+    return guardRead('listAccounts', async () => (await this.#db.selectFrom('accounts').selectAll().orderBy('name').execute()).map(accountRow));
   }
 
   setPassword(name: string, passwordHash: string): Promise<void> {
-    return guard('setPassword', async () => {
+    return guardIdempotent('setPassword', async () => {
       // One statement: an identity bound between a check and the update could not slip a password in.
       const r = await this.#db
         .updateTable('accounts')
@@ -150,21 +150,21 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   setRole(name: string, role: Role): Promise<void> {
-    return guard('setRole', async () => {
+    return guardIdempotent('setRole', async () => {
       const r = await this.#db.updateTable('accounts').set({ role: checkRole(role) }).where('name', '=', name).executeTakeFirst();
       if (r.numUpdatedRows === 0n) throw notFound(name);
     });
   }
 
   setDisabled(name: string, disabled: boolean): Promise<void> {
-    return guard('setDisabled', async () => {
+    return guardIdempotent('setDisabled', async () => {
       const r = await this.#db.updateTable('accounts').set({ disabled }).where('name', '=', name).executeTakeFirst();
       if (r.numUpdatedRows === 0n) throw notFound(name);
     });
   }
 
   countAccounts(): Promise<number> {
-    return guard('countAccounts', async () => {
+    return guardRead('countAccounts', async () => {
       const row = await this.#db.selectFrom('accounts').select((eb) => eb.fn.countAll<number | bigint>().as('n')).executeTakeFirstOrThrow();
       return Number(row.n);
     });
@@ -193,7 +193,7 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   liveSession(idHash: string, now: Date): Promise<Session | undefined> {
-    return guard('liveSession', async () => {
+    return guardRead('liveSession', async () => {
       const row = await this.#db
         .selectFrom('sessions')
         .innerJoin('accounts', 'accounts.name', 'sessions.account')
@@ -219,7 +219,7 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   revokeSession(idHash: string, at: Date): Promise<void> {
-    return guard('revokeSession', async () => {
+    return guardIdempotent('revokeSession', async () => {
       await this.#db.updateTable('sessions').set({ revoked_at: at.toISOString() }).where('id_hash', '=', idHash).where('revoked_at', 'is', null).execute();
     });
   }
@@ -239,7 +239,7 @@ export class KyselyAccountStore implements AccountStore {
   }
 
   setSetupToken(tokenHash: string, at: Date): Promise<void> {
-    return guard('setSetupToken', async () => {
+    return guardIdempotent('setSetupToken', async () => {
       await this.#db
         .insertInto('setup_token')
         .values({ id: 1, token_hash: tokenHash, created_at: at.toISOString() })
@@ -276,7 +276,7 @@ export class KyselyAccountStore implements AccountStore {
 
   /** Newest first; `limit` defaults to AUDIT_PAGE and is held to 1…AUDIT_PAGE_MAX. */
   listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
-    return guard('listAudit', async () => {
+    return guardRead('listAudit', async () => {
       const wanted = Math.trunc(query.limit ?? AUDIT_PAGE);
       const limit = Number.isNaN(wanted) ? AUDIT_PAGE : Math.min(AUDIT_PAGE_MAX, Math.max(1, wanted));
       let q = this.#db.selectFrom('audit').selectAll();

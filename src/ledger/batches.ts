@@ -85,6 +85,11 @@ export async function guard<T>(operation: string, body: () => Promise<T>, foreig
   }
 }
 
+/** A write that may be done twice (Safety): guard with retries. */
+export function guardIdempotent<T>(operation: string, body: () => Promise<T>, foreignKeyHint?: string): Promise<T> {
+  return guard(operation, body, foreignKeyHint, 'idempotent');
+}
+
 /** A store operation that only reads: guard with retries. */
 export function guardRead<T>(operation: string, body: () => Promise<T>): Promise<T> {
   return guard(operation, body, undefined, 'read');

@@ -140,8 +140,11 @@ export function portableDeliveryWriter(db: Kysely<LedgerDatabase>): DeliveryWrit
       return { claimed, held };
     },
 
+    // In claimOrder too (by folder, then Message-ID): an upsert locks rows in
+    // the order of its values, so a markDelivered and a claim of overlapping
+    // copies on PostgreSQL take their locks in one order.
     delivered: (rows) =>
-      inChunks(db, rows, 7 /* the five given, state and attempts */, (trx, chunk) =>
+      inChunks(db, [...rows].sort((x, y) => x.folder_id - y.folder_id || (x.message_id < y.message_id ? -1 : x.message_id > y.message_id ? 1 : 0)), 7 /* the five given, state and attempts */, (trx, chunk) =>
         trx
           .insertInto('deliveries')
           .values(chunk.map((r) => ({ ...r, state: 'delivered' as const, attempts: 0 })))

@@ -9,7 +9,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { XipError } from '../errors.js';
 import type { SourceFile } from '../ports/container-source.js';
 import type { ConnectorRow, ConnectorRun, ConnectorStore, EvidenceRow, LeaseHolder } from '../ports/connector-store.js';
-import { guard } from './batches.js';
+import { guard, guardIdempotent, guardRead } from './batches.js';
 import { isSet, type EvidenceTable, type LedgerDatabase, type RunsTable } from './schema.js';
 
 export function newLeaseToken(): string {
@@ -40,25 +40,25 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   getConnector(name: string): Promise<ConnectorRow | undefined> {
-    return guard('getConnector', async () => {
+    return guardRead('getConnector', async () => {
       const row = await this.#db.selectFrom('connectors').selectAll().where('name', '=', name).executeTakeFirst();
       return row && connectorRow(row);
     });
   }
 
   listConnectors(): Promise<ConnectorRow[]> {
-    return guard('listConnectors', async () => (await this.#db.selectFrom('connectors').selectAll().orderBy('name').execute()).map(connectorRow));
+    return guardRead('listConnectors', async () => (await this.#db.selectFrom('connectors').selectAll().orderBy('name').execute()).map(connectorRow));
   }
 
   updateConnector(name: string, config: string): Promise<void> {
-    return guard('updateConnector', async () => {
+    return guardIdempotent('updateConnector', async () => {
       const r = await this.#db.updateTable('connectors').set({ config, updated_at: this.#now().toISOString() }).where('name', '=', name).executeTakeFirst();
       if (r.numUpdatedRows === 0n) throw notFound(name);
     });
   }
 
   setPaused(name: string, paused: boolean): Promise<void> {
-    return guard('setPaused', async () => {
+    return guardIdempotent('setPaused', async () => {
       const r = await this.#db.updateTable('connectors').set({ paused, updated_at: this.#now().toISOString() }).where('name', '=', name).executeTakeFirst();
       if (r.numUpdatedRows === 0n) throw notFound(name);
     });
@@ -72,7 +72,7 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   listRuns(connector: string, limit = 1000, before?: number): Promise<ConnectorRun[]> {
-    return guard('listRuns', async () => {
+    return guardRead('listRuns', async () => {
       let q = this.#db.selectFrom('runs').selectAll().where('connector', '=', connector);
       if (before !== undefined) q = q.where('id', '<', before);
       const rows = await q.orderBy('id', 'desc').limit(limit).execute();
@@ -81,21 +81,21 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   getRunById(id: number): Promise<ConnectorRun | undefined> {
-    return guard('getRunById', async () => {
+    return guardRead('getRunById', async () => {
       const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).where('connector', 'is not', null).executeTakeFirst();
       return row && runRow(row);
     });
   }
 
   getRun(connector: string, id: number): Promise<ConnectorRun | undefined> {
-    return guard('getRun', async () => {
+    return guardRead('getRun', async () => {
       const row = await this.#db.selectFrom('runs').selectAll().where('connector', '=', connector).where('id', '=', id).executeTakeFirst();
       return row && runRow(row);
     });
   }
 
   pruneRuns(connector: string, before: Date): Promise<number> {
-    return guard('pruneRuns', async () =>
+    return guardIdempotent('pruneRuns', async () =>
       this.#db.transaction().execute(async (tx) => {
         const ids = (
           await tx
@@ -146,7 +146,7 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   renewLease(connector: string, token: string, leaseMs: number): Promise<boolean> {
-    return guard('renewLease', async () => {
+    return guardIdempotent('renewLease', async () => {
       const now = this.#now();
       const r = await this.#db
         .updateTable('connector_leases')
@@ -160,13 +160,13 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   releaseLease(connector: string, token: string): Promise<void> {
-    return guard('releaseLease', async () => {
+    return guardIdempotent('releaseLease', async () => {
       await this.#db.deleteFrom('connector_leases').where('connector', '=', connector).where('holder', '=', token).execute();
     });
   }
 
   sourceFile(connector: string, file: SourceFile): Promise<{ sha256: string | null } | undefined> {
-    return guard('sourceFile', async () => {
+    return guardRead('sourceFile', async () => {
       const row = await this.#db
         .selectFrom('source_files')
         .select('sha256')
@@ -180,7 +180,7 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   recordSourceFile(connector: string, file: SourceFile, sha256: string, runId: number): Promise<void> {
-    return guard('recordSourceFile', async () => {
+    return guardIdempotent('recordSourceFile', async () => {
       await this.#db
         .insertInto('source_files')
         .values({ connector, name: file.name, size: file.size, modified: file.modified.toISOString(), sha256, first_seen: this.#now().toISOString(), run_id: runId })
@@ -190,7 +190,7 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   recordEvidence(e: { sha256: string; size: number; connector: string; name: string }): Promise<EvidenceRow> {
-    return guard('recordEvidence', async () => {
+    return guardIdempotent('recordEvidence', async () => {
       await this.#db
         .insertInto('evidence')
         .values({ sha256: e.sha256, size: e.size, stored_at: this.#now().toISOString(), first_connector: e.connector, first_name: e.name, done_run_id: null, done_at: null, ok: null, code: null })
@@ -201,18 +201,18 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   getEvidence(sha256: string): Promise<EvidenceRow | undefined> {
-    return guard('getEvidence', async () => {
+    return guardRead('getEvidence', async () => {
       const row = await this.#db.selectFrom('evidence').selectAll().where('sha256', '=', sha256).executeTakeFirst();
       return row && evidenceRow(row);
     });
   }
 
   listEvidence(): Promise<EvidenceRow[]> {
-    return guard('listEvidence', async () => (await this.#db.selectFrom('evidence').selectAll().orderBy('stored_at').orderBy('sha256').execute()).map(evidenceRow));
+    return guardRead('listEvidence', async () => (await this.#db.selectFrom('evidence').selectAll().orderBy('stored_at').orderBy('sha256').execute()).map(evidenceRow));
   }
 
   evidencePage(limit: number, before?: string): Promise<EvidenceRow[]> {
-    return guard('evidencePage', async () => {
+    return guardRead('evidencePage', async () => {
       let q = this.#db.selectFrom('evidence').selectAll();
       if (before !== undefined) {
         const from = await this.#db.selectFrom('evidence').select(['stored_at', 'sha256']).where('sha256', '=', before).executeTakeFirst();
@@ -225,13 +225,13 @@ export class KyselyConnectorStore implements ConnectorStore {
   }
 
   evidenceToRetry(connector: string): Promise<EvidenceRow[]> {
-    return guard('evidenceToRetry', async () =>
+    return guardRead('evidenceToRetry', async () =>
       (await this.#db.selectFrom('evidence').selectAll().where('first_connector', '=', connector).where('done_run_id', 'is', null).orderBy('stored_at').orderBy('sha256').execute()).map(evidenceRow),
     );
   }
 
   markEvidenceDone(sha256: string, runId: number, verdict: { ok: boolean; code: string | null }): Promise<void> {
-    return guard('markEvidenceDone', async () => {
+    return guardIdempotent('markEvidenceDone', async () => {
       await this.#db
         .updateTable('evidence')
         .set({ done_run_id: runId, done_at: this.#now().toISOString(), ok: verdict.ok, code: verdict.code })

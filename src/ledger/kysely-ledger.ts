@@ -14,7 +14,7 @@
 // must keep their clocks within a small part of the lease of each other.
 import type { Kysely } from 'kysely';
 import { XipError } from '../errors.js';
-import { byFolder, chunks, guard, inChunks, MAX_PARAMETERS } from './batches.js';
+import { byFolder, chunks, guard, guardIdempotent, guardRead, inChunks, MAX_PARAMETERS } from './batches.js';
 import { portableDeliveryWriter, verdicts, type DeliveryWriter } from './claims.js';
 import { deliveryKey, type Claim, type ContainerRecord, type CopyKey, type DeliveryRecord, type FailureRecord, type ItemRecord, type Ledger, type LiveRun, type RunFinish, type RunStart } from './port.js';
 import { isSet, type LedgerDatabase, type RunFailuresTable } from './schema.js';
@@ -64,7 +64,7 @@ export class KyselyLedger implements Ledger {
   }
 
   renewLease(runId: number, leaseMs: number): Promise<boolean> {
-    return guard('renewLease', async () => {
+    return guardIdempotent('renewLease', async () => {
       // One conditional write: a lease that lapsed is never revived, even by
       // a renewal that races a claim taking the run's copies over.
       const now = this.#now();
@@ -82,7 +82,7 @@ export class KyselyLedger implements Ledger {
   }
 
   liveRuns(): Promise<LiveRun[]> {
-    return guard('liveRuns', async () => {
+    return guardRead('liveRuns', async () => {
       const rows = await this.#db
         .selectFrom('runs')
         .select(['id', 'host', 'pid', 'lease_until'])
@@ -95,7 +95,7 @@ export class KyselyLedger implements Ledger {
   }
 
   expireRun(runId: number): Promise<void> {
-    return guard('expireRun', async () => {
+    return guardIdempotent('expireRun', async () => {
       // The lease ends now; a run already finished or lapsed keeps its times.
       const now = this.#now().toISOString();
       const result = await this.#db
@@ -110,7 +110,7 @@ export class KyselyLedger implements Ledger {
   }
 
   finishRun(runId: number, info: RunFinish): Promise<void> {
-    return guard('finishRun', async () => {
+    return guardIdempotent('finishRun', async () => {
       const result = await this.#db
         .updateTable('runs')
         .set({ finished_at: info.finishedAt.toISOString(), ok: info.ok, code: info.code ?? null, log: JSON.stringify(info.log) ?? null })
@@ -121,7 +121,7 @@ export class KyselyLedger implements Ledger {
   }
 
   recordContainer(c: ContainerRecord): Promise<void> {
-    return guard('recordContainer', async () => {
+    return guardIdempotent('recordContainer', async () => {
       const seen = this.#now().toISOString();
       const fields = {
         file: c.file,
@@ -146,14 +146,14 @@ export class KyselyLedger implements Ledger {
   }
 
   getContainer(sha256: string): Promise<{ sha256: string; ok: boolean; code: string | null; firstSeen: Date } | undefined> {
-    return guard('getContainer', async () => {
+    return guardRead('getContainer', async () => {
       const row = await this.#db.selectFrom('containers').select(['sha256', 'ok', 'code', 'first_seen']).where('sha256', '=', sha256).executeTakeFirst();
       return row && { sha256: row.sha256, ok: isSet(row.ok), code: row.code, firstSeen: new Date(row.first_seen) };
     });
   }
 
   getItem(messageId: string): Promise<ItemRecord | undefined> {
-    return guard('getItem', async () => {
+    return guardRead('getItem', async () => {
       const r = await this.#db.selectFrom('items').selectAll().where('message_id', '=', messageId).executeTakeFirst();
       if (!r) return undefined;
       return {
@@ -171,7 +171,7 @@ export class KyselyLedger implements Ledger {
   }
 
   recordItems(items: readonly ItemRecord[]): Promise<void> {
-    return guard('recordItems', async () => {
+    return guardIdempotent('recordItems', async () => {
       const recordedAt = this.#now().toISOString();
       const rows = [...new Map(items.map((i) => [i.messageId, i])).values()].map((i) => ({
         message_id: i.messageId,
@@ -242,7 +242,7 @@ export class KyselyLedger implements Ledger {
   }
 
   getFailures(runId: number): Promise<FailureRecord[]> {
-    return guard('getFailures', async () => {
+    return guardRead('getFailures', async () => {
       const rows = await this.#db.selectFrom('run_failures').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
       return rows.map((r) => ({
         itemId: r.item_id,
@@ -258,7 +258,7 @@ export class KyselyLedger implements Ledger {
   }
 
   claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number): Promise<Map<string, Claim>> {
-    return guard('claim', async () => {
+    return guardIdempotent('claim', async () => {
       const ids = [...new Set(messageIds)];
       if (ids.length === 0) return new Map();
       await this.#requireRun('claim', runId);
@@ -270,7 +270,7 @@ export class KyselyLedger implements Ledger {
   markDelivered(rows: readonly (CopyKey & { ref: string })[], runId: number): Promise<void> {
     // Also for a copy that findExisting found in the target without this
     // ledger having sent it (a new or lost ledger): inserted with 0 attempts.
-    return guard('markDelivered', async () => {
+    return guardIdempotent('markDelivered', async () => {
       if (rows.length === 0) return;
       const updatedAt = this.#now().toISOString();
       const values = [];
@@ -283,7 +283,7 @@ export class KyselyLedger implements Ledger {
   }
 
   markFailed(rows: readonly (CopyKey & { code: string; reason: string })[], runId: number): Promise<void> {
-    return guard('markFailed', async () => {
+    return guardIdempotent('markFailed', async () => {
       const values = [];
       for (const { mailbox, folder, copies } of byFolder(rows)) {
         const folderId = await this.#folderId(mailbox, folder);
@@ -295,7 +295,7 @@ export class KyselyLedger implements Ledger {
   }
 
   getDeliveries(keys: readonly CopyKey[]): Promise<Map<string, DeliveryRecord>> {
-    return guard('getDeliveries', async () => {
+    return guardRead('getDeliveries', async () => {
       const out = new Map<string, DeliveryRecord>();
       for (const { mailbox, folder, copies } of byFolder(keys)) {
         const folderId = await this.#folderId(mailbox, folder);
@@ -315,7 +315,7 @@ export class KyselyLedger implements Ledger {
   }
 
   hasDeliveredTo(mailbox: string, folder: string): Promise<boolean> {
-    return guard('hasDeliveredTo', async () => {
+    return guardRead('hasDeliveredTo', async () => {
       const folderId = await this.#folderId(mailbox, folder);
       if (folderId === undefined) return false;
       const row = await this.#db
@@ -330,7 +330,7 @@ export class KyselyLedger implements Ledger {
   }
 
   pendingFor(mailbox: string, folder: string): Promise<CopyKey[]> {
-    return guard('pendingFor', async () => {
+    return guardRead('pendingFor', async () => {
       const folderId = await this.#folderId(mailbox, folder);
       if (folderId === undefined) return [];
       const rows = await this.#db
