@@ -1,30 +1,22 @@
+// The account store on both engines (test-support/engines.ts): what is
+// stored is read back through another connection, as ISO text on both.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import type { AccountStore, Session } from '../ports/account-store.js';
-import type { Ledger } from './port.js';
-import { openSqliteState } from './sqlite.js';
-import { rows, tempDir } from './test-support/ledgers.js';
+import { storeEngines, type FreshState } from './test-support/engines.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const later = (ms: number) => new Date(T0.getTime() + ms);
 const HOUR = 3_600_000;
 
-describe('KyselyAccountStore (SQLite)', () => {
-  let tmp: ReturnType<typeof tempDir>;
-  let path: string;
-  let ledger: Ledger;
+for (const engine of storeEngines()) describe(`KyselyAccountStore (${engine.name})`, () => {
+  let db: FreshState;
   let accounts: AccountStore;
   beforeEach(async () => {
-    tmp = tempDir();
-    path = join(tmp.dir, 'xip.db');
-    ({ ledger, accounts } = await openSqliteState(path));
+    db = await engine.fresh();
+    accounts = db.accounts;
   });
-  afterEach(async () => {
-    await ledger.close();
-    tmp.remove();
-  });
+  afterEach(() => db.dispose());
 
   const session = (idHash: string, account: string, expiresAt = later(HOUR)): Omit<Session, 'revokedAt'> => ({
     idHash,
@@ -52,7 +44,7 @@ describe('KyselyAccountStore (SQLite)', () => {
     assert.equal(await accounts.countAccounts(), 2);
     await assert.rejects(accounts.createAccount({ name: 'zoe', role: 'auditor', passwordHash: 'other', at: T0 }), { code: 'ACCOUNT_EXISTS' });
     assert.equal((await accounts.getAccount('zoe'))?.role, 'viewer', 'the first account is untouched');
-    assert.deepEqual(rows(path, 'select created_at from accounts order by name'), [{ created_at: '2026-03-01T10:00:01.000Z' }, { created_at: '2026-03-01T10:00:00.000Z' }], 'ISO text');
+    assert.deepEqual(await db.rows('select created_at from accounts order by name'), [{ created_at: '2026-03-01T10:00:01.000Z' }, { created_at: '2026-03-01T10:00:00.000Z' }], 'ISO text');
   });
 
   it('changes a password, a role and the disabled flag, and says when the account does not exist', async () => {
@@ -96,7 +88,7 @@ describe('KyselyAccountStore (SQLite)', () => {
     await accounts.revokeSession('s1', later(2000));
     assert.equal(await accounts.liveSession('s1', later(3000)), undefined);
     await accounts.revokeSession('s1', later(5000));
-    assert.deepEqual(rows(path, 'select revoked_at from sessions'), [{ revoked_at: '2026-03-01T10:00:02.000Z' }], 'the first revocation stays');
+    assert.deepEqual(await db.rows('select revoked_at from sessions'), [{ revoked_at: '2026-03-01T10:00:02.000Z' }], 'the first revocation stays');
 
     await assert.rejects(accounts.createSession(session('s2', 'nobody')), { code: 'ACCOUNT_NOT_FOUND' });
     await assert.rejects(accounts.createSession(session('s1', 'ana')), { code: 'LEDGER_ERROR' }, 'a session id is never reused');
@@ -123,11 +115,11 @@ describe('KyselyAccountStore (SQLite)', () => {
     assert.equal(await accounts.consumeSetupToken('t1'), false, 'no token set');
     await accounts.setSetupToken('t1', T0);
     await accounts.setSetupToken('t2', later(1000)); // a restart makes a new one: the old one is gone
-    assert.deepEqual(rows(path, 'select token_hash, created_at from setup_token'), [{ token_hash: 't2', created_at: '2026-03-01T10:00:01.000Z' }]);
+    assert.deepEqual(await db.rows('select token_hash, created_at from setup_token'), [{ token_hash: 't2', created_at: '2026-03-01T10:00:01.000Z' }]);
     assert.equal(await accounts.consumeSetupToken('t1'), false);
-    // Another connection to the same file (as another process would be; one thread cannot wait on a second
-    // synchronous connection, so the two ask one after the other).
-    const other = await openSqliteState(path);
+    // Another connection to the same database (as another process would be; one thread cannot wait on a second
+    // synchronous SQLite connection, so the two ask one after the other).
+    const other = await db.another();
     try {
       assert.equal(await other.accounts.consumeSetupToken('t2'), true);
       assert.equal(await accounts.consumeSetupToken('t2'), false, 'once, whichever connection asks');
@@ -139,19 +131,16 @@ describe('KyselyAccountStore (SQLite)', () => {
     await accounts.setSetupToken('t3', T0);
     await accounts.createAccount({ name: 'ana', role: 'connector-admin', passwordHash: 'h', at: T0 });
     assert.equal(await accounts.consumeSetupToken('t3'), false, 'refused once an account exists');
-    assert.deepEqual(rows(path, 'select token_hash from setup_token'), [{ token_hash: 't3' }], 'a refused token is not taken');
+    assert.deepEqual(await db.rows('select token_hash from setup_token'), [{ token_hash: 't3' }], 'a refused token is not taken');
   });
 
-  it('keeps at most one setup token row, whatever writes the table', () => {
-    const db = new Database(path);
-    try {
-      db.prepare("insert into setup_token (token_hash, created_at) values ('x', 't')").run();
-      assert.throws(() => db.prepare("insert into setup_token (id, token_hash, created_at) values (2, 'y', 't')").run(), /CHECK constraint failed/);
-      assert.throws(() => db.prepare("insert into setup_token (token_hash, created_at) values ('y', 't')").run(), /constraint failed/);
-      assert.deepEqual(db.prepare('select id, token_hash from setup_token').all(), [{ id: 1, token_hash: 'x' }]);
-    } finally {
-      db.close();
-    }
+  it('keeps at most one setup token row, whatever writes the table', async () => {
+    const T = "'2026-01-01T00:00:00.000Z'";
+    await db.exec(`insert into setup_token (id, token_hash, created_at) values (1, 'x', ${T})`);
+    await assert.rejects(db.exec(`insert into setup_token (id, token_hash, created_at) values (2, 'y', ${T})`), /CHECK constraint failed|violates check constraint/);
+    // SQLite numbers the row 2 (the rowid) and the check refuses it; PostgreSQL's id has no default at all.
+    await assert.rejects(db.exec(`insert into setup_token (token_hash, created_at) values ('y', ${T})`), /constraint failed|violates (check|not-null) constraint/);
+    assert.deepEqual(await db.rows('select id, token_hash from setup_token'), [{ id: 1, token_hash: 'x' }]);
   });
 
   it('appends to the audit trail and lists it newest first, by page and by actor or target', async () => {
@@ -215,19 +204,23 @@ describe('KyselyAccountStore (SQLite)', () => {
 
   it('refuses any UPDATE or DELETE of the audit trail, even in raw SQL from another connection', async () => {
     await accounts.audit({ at: T0, actor: 'ana', action: 'sign-in', target: null, detail: {}, address: null });
-    const db = new Database(path);
-    try {
-      assert.throws(() => db.prepare("update audit set actor = 'mallory'").run(), /append-only: no entry may be changed/);
-      assert.throws(() => db.prepare('delete from audit').run(), /append-only: no entry may be removed/);
-      assert.throws(() => db.prepare('delete from audit where seq = 1').run(), /append-only/);
-      assert.throws(() => db.prepare("insert or replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')").run(), /append-only: no entry may be replaced/);
-      assert.throws(() => db.prepare("replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')").run(), /append-only/);
-      assert.throws(() => db.prepare("insert into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}') on conflict (seq) do update set actor = 'mallory'").run(), /append-only/);
-      db.pragma('recursive_triggers = ON');
-      assert.throws(() => db.prepare("insert or replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')").run(), /append-only/);
-    } finally {
-      db.close();
+    const refused = (statement: string, message: RegExp) => assert.rejects(db.exec(statement), message, statement);
+    await refused("update audit set actor = 'mallory'", /append-only: no entry may be changed/);
+    await refused('delete from audit', /append-only: no entry may be removed/);
+    await refused('delete from audit where seq = 1', /append-only/);
+    if (engine.name === 'SQLite') {
+      await refused("insert or replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')", /append-only: no entry may be replaced/);
+      await refused("replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')", /append-only/);
+      await refused("insert into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}') on conflict (seq) do update set actor = 'mallory'", /append-only/);
+      // INSERT OR REPLACE with recursive triggers on: the replaced row's delete trigger fires too.
+      await refused("pragma recursive_triggers = ON; insert or replace into audit (seq, at, actor, action, detail) values (1, 't', 'mallory', 'x', '{}')", /append-only/);
+    } else {
+      await refused('truncate audit', /append-only: no entry may be removed/);
+      // seq is GENERATED ALWAYS: an entry cannot be written over by choosing its number…
+      await refused("insert into audit (seq, at, actor, action, detail) values (1, now(), 'mallory', 'x', '{}')", /cannot insert a non-DEFAULT value into column "seq"/);
+      // …and forcing it into an upsert is an UPDATE, which the trigger refuses.
+      await refused("insert into audit (seq, at, actor, action, detail) overriding system value values (1, now(), 'mallory', 'x', '{}') on conflict (seq) do update set actor = 'mallory'", /append-only: no entry may be changed/);
     }
-    assert.deepEqual(rows(path, 'select seq, actor from audit'), [{ seq: 1, actor: 'ana' }]);
+    assert.deepEqual(await db.rows('select seq, actor from audit'), [{ seq: 1, actor: 'ana' }]);
   });
 });
