@@ -103,14 +103,24 @@ export function xipEnv(home: string): NodeJS.ProcessEnv {
   return { ...process.env, TZ: 'UTC', XIP_HOME: home, XIP_SECRET_KEY: '', XIP_IMAP_PASSWORD: '', XIP_USER_PASSWORD: '' };
 }
 
+export interface ServeOptions {
+  /** The port to listen on; 0 (the default): any free one. */
+  readonly port?: number;
+  /** Flags added after --port and --host (e.g. the --oidc-* ones). */
+  readonly args?: readonly string[];
+  /** Variables added to xipEnv(home) (e.g. XIP_OIDC_CLIENT_SECRET, NODE_EXTRA_CA_CERTS). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
  * The shipped `xip serve --port 0` on 127.0.0.1 (its default host), started
  * as an admin would; resolves once it listens (and has printed the setup
  * token on a new installation). Killed by PID if the test process exits first.
  */
-export async function serve(home: string): Promise<Serving> {
+export async function serve(home: string, options: ServeOptions = {}): Promise<Serving> {
   if (!existsSync(join(ROOT, 'dist', 'console', 'index.html'))) throw new Error('dist/console/index.html is missing: run npm run build first');
-  const child: ChildProcess = spawn(process.execPath, [XIP_BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, env: xipEnv(home), stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = [XIP_BIN, 'serve', '--port', String(options.port ?? 0), '--host', '127.0.0.1', ...(options.args ?? [])];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env: { ...xipEnv(home), ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const pid = child.pid!;
   const onExit = (): void => {
     try {
@@ -156,13 +166,18 @@ export async function addUser(home: string, name: string, role: 'connector-admin
 
 /**
  * A browser context as the tests use it: the laptop viewport, UTC, English,
- * reduced motion; requests anywhere but the server under test are refused
- * (the tests never reach beyond 127.0.0.1).
+ * reduced motion; requests anywhere but the server under test (and the
+ * origins in `alsoAllowed`, e.g. a test's identity provider on 127.0.0.1)
+ * are refused (the tests never reach beyond 127.0.0.1). Playwright routes a
+ * navigation's first request only, not the hops of its redirects: that a
+ * redirect leads nowhere else rests on Chromium's --host-resolver-rules
+ * (chromium.ts).
  */
-export async function newContext(browser: Browser, address: string, viewport: { width: number; height: number } = LAPTOP): Promise<BrowserContext> {
+export async function newContext(browser: Browser, address: string, viewport: { width: number; height: number } = LAPTOP, alsoAllowed: readonly string[] = []): Promise<BrowserContext> {
   const context = await browser.newContext({ baseURL: address, viewport, locale: 'en-US', timezoneId: 'UTC', reducedMotion: 'reduce', acceptDownloads: true });
   context.setDefaultTimeout(WAIT_MS);
-  await context.route((url) => url.origin !== address, (route) => route.abort('blockedbyclient'));
+  const allowed = new Set([address, ...alsoAllowed]);
+  await context.route((url) => !allowed.has(url.origin), (route) => route.abort('blockedbyclient'));
   return context;
 }
 

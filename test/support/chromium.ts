@@ -61,18 +61,26 @@ export interface RunningChromium {
   stop(): Promise<void>;
 }
 
+export interface ChromiumOptions {
+  /**
+   * Switches added after the ones every test gets (which stay): e.g.
+   * --ignore-certificate-errors-spki-list=HASH to trust one test server's key.
+   */
+  readonly args?: readonly string[];
+}
+
 /**
  * Starts Debian's Chromium headless. Launched as a server so that its PID is
  * known: stop() ends exactly that process, and so does the test process's
  * exit if stop() was never reached.
  */
-export async function startChromium(): Promise<RunningChromium> {
+export async function startChromium(options: ChromiumOptions = {}): Promise<RunningChromium> {
   await ensureChromium();
   const server = await chromium.launchServer({
     executablePath: CHROMIUM_BIN,
     // --no-sandbox: the tests run as root in a container, where Chromium's sandbox cannot start.
     // --host-resolver-rules: no name resolves, so nothing but the loopback addresses the tests give is reachable.
-    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    args: ['--headless', '--no-sandbox', '--disable-background-networking', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1', ...(options.args ?? [])],
     // Listens on loopback only; the tests drive it from this process.
     host: '127.0.0.1',
   });

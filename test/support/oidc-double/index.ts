@@ -28,7 +28,7 @@
 //
 // Knobs (`knobs`), applied when the next ID token is made: a wrong nonce, a
 // wrong audience, an expired token, a signature by a key not in the JWKS.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -72,6 +72,12 @@ export interface OidcDouble {
   readonly clientSecret: string;
   readonly caPem: string;
   readonly caPath: string;
+  /**
+   * The base64 SHA-256 of the server certificate's public key (its DER
+   * SubjectPublicKeyInfo): what Chromium's --ignore-certificate-errors-spki-list
+   * takes to trust this one key, and no other certificate.
+   */
+  readonly spkiSha256: string;
   /** A fetch that trusts the double's CA and follows no redirect (openid-client's customFetch; a test's browser). */
   readonly fetch: Fetch;
   /** Redirect URIs registered for the client (the app registration's "Web" platform). */
@@ -132,6 +138,7 @@ export async function startOidcDouble(options: { user?: DoubleUser } = {}): Prom
     clientSecret: `secret~${randomBytes(24).toString('base64url')}`,
     caPem: tls.caPem,
     caPath: tls.caPath,
+    spkiSha256: createHash('sha256').update(new X509Certificate(tls.serverCertPem).publicKey.export({ type: 'spki', format: 'der' })).digest('base64'),
     fetch: fetchTrusting(tls.caPem),
     redirectUris: new Set(),
     user: options.user ?? { sub: 'subject-ana', preferred_username: 'ana@contoso.example', groups: [] },
