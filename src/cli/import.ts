@@ -9,7 +9,7 @@ import { fileSource } from '../sources/files.js';
 import { formatRunLog } from '../connector/run-log.js';
 import { createTarget, parseTarget } from '../delivery/index.js';
 import { XipError } from '../errors.js';
-import { openSqliteLedger } from '../ledger/sqlite.js';
+import { databaseUrl, DATABASE_URL_ENV, openDatabase } from '../home/state.js';
 import { loadDirectory, loadMapping, mappingOptions, type Directory } from '../mapping/index.js';
 import { EXIT_OK, EXIT_REJECTED, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
@@ -63,7 +63,7 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
       .option('--folder <name>', 'the folder each copy goes into', 'Inbox/XIP')
       .option('--catch-all <address>', 'the mailbox that receives items mapping to nobody')
       .option('--hold-only', 'import only into mailboxes on litigation hold')
-      .option('--state <file>', 'the ledger (SQLite)', './xip-state.db')
+      .option('--state <file>', `the ledger (SQLite; ${DATABASE_URL_ENV}=postgres://… puts it in PostgreSQL instead)`, './xip-state.db')
       .option('--connector <name>', 'the source name when neither the manifest nor xip.json names one', 'xip')
       .option('--staging <dir>', 'where containers are copied and verified (default: the system temporary directory)')
       .option('--batch-size <n>', 'copies sent to one mailbox in one batch', '200')
@@ -71,9 +71,12 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
       .description('verify, convert and deliver every item into the mailboxes of its participants, exactly once'),
   )
     .option('--json', "print the run's log as one JSON object")
-    .action(async (files: string[], flags: ImportFlags) => {
+    .action(async (files: string[], flags: ImportFlags, command: Command) => {
       setExit(
         await runAction(io, flags.json, async () => {
+          if (databaseUrl(env) !== undefined && command.getOptionValueSource('state') === 'cli') {
+            throw new XipError('USAGE', `--state names a SQLite ledger and ${DATABASE_URL_ENV} a PostgreSQL one: give one of them`);
+          }
           const { trust, crls, at, limits } = await loadTrust(flags);
           const batchSize = wholeFlag('--batch-size', flags.batchSize);
           const concurrency = flags.concurrency === undefined ? undefined : wholeFlag('--concurrency', flags.concurrency);
@@ -83,7 +86,7 @@ export function registerImport(program: Command, io: Output, setExit: SetExit, e
           const options = mappingOptions({ directory, mapping, catchAll: flags.catchAll, holdOnly: flags.holdOnly ?? false });
           const crash = crashPoint(env[CRASH_ENV]);
           const target = await createTarget(spec);
-          const ledger = await openSqliteLedger(flags.state);
+          const { ledger } = await openDatabase(env, flags.state, 'import');
           try {
             const log = await runImport({
               source: fileSource(files),

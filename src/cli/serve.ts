@@ -61,7 +61,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         const https = await tlsOf(flags);
         // Single sign-on's flags checked and its provider read before anything starts (serve-oidc.ts).
         const oidc = await oidcFromFlags(flags, env);
-        const state = await openInstallation(env);
+        const state = await openInstallation(env, 'worker');
         await mkdir(state.home.logs, { recursive: true, mode: 0o700 });
         const file = createWriteStream(join(state.home.logs, 'serve.log'), { flags: 'a', mode: 0o600 });
         const logger = jsonLogger(2, file);
