@@ -82,7 +82,7 @@ export interface FailedRow {
 /**
  * The statements on deliveries, each call one transaction. The SQLite adapter
  * passes one over prepared statements (sqlite-writer.ts); this module's
- * portable one is what a Postgres adapter would use.
+ * portable one is what the PostgreSQL adapter uses (postgres.ts).
  */
 export interface DeliveryWriter {
   /** `messageIds` distinct. */

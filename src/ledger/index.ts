@@ -13,3 +13,5 @@ export {
   type RunStart,
 } from './port.js';
 export { openSqliteLedger, type SqliteLedgerOptions } from './sqlite.js';
+export { MIGRATION_LOCK_KEY, openPostgresState, type PostgresOptions } from './postgres.js';
+export type { LedgerState } from './stores.js';

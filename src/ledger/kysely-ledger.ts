@@ -1,7 +1,7 @@
 // The Ledger port over Kysely, in SQL that SQLite and PostgreSQL both run
 // (INSERT … ON CONFLICT … DO UPDATE with `excluded`, RETURNING): the SQLite
-// adapter (sqlite.ts) opens, configures and migrates the database and hands
-// it here; a Postgres adapter would do the same with its own dialect.
+// adapter (sqlite.ts) and the PostgreSQL one (postgres.ts) open, configure
+// and migrate their database and hand it here (stores.ts).
 //
 // Each write call is one transaction: one commit, so one fsync of the WAL,
 // per batch. Writes to deliveries go through a DeliveryWriter (claims.ts):

@@ -1,6 +1,7 @@
 // The Ledger contract: what every implementation of src/ports/ledger.ts must
 // do, as node:test cases over the port alone. ledger-contract.test.ts runs it
-// against SQLite through both delivery writers and against InMemoryLedger.
+// against SQLite through both delivery writers, a real PostgreSQL, and
+// InMemoryLedger.
 //
 // Leases are driven by the ledger's injected clock (a manual clock that only
 // moves when a test advances it), never by waiting.

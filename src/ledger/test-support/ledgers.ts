@@ -1,6 +1,7 @@
 // Ledgers on real SQLite files in a temporary directory, through both
 // delivery writers: the prepared statement of the SQLite adapter, and the
-// portable Kysely statements a Postgres adapter would use.
+// portable Kysely statements the PostgreSQL adapter uses (postgres.ts runs
+// them on a real server in ledger-contract.test.ts).
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
