@@ -165,6 +165,28 @@ describe('PostgreSQL claims under real concurrency', () => {
   });
 });
 
+describe('PostgreSQL connector leases under real concurrency', () => {
+  it('many workers asking for one connector\'s lease at once: one gets it; once it lapses, one of them takes it over', async () => {
+    const url = await dbs.migrated();
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const clock = () => new Date(now);
+    const workers = await Promise.all(Array.from({ length: 8 }, (_, w) => openPostgresState(url, { applicationName: `xip-worker-lease-${w}`, maxConnections: 2, now: clock })));
+    try {
+      const ask = () =>
+        Promise.all(workers.map((s, w) => s.connectors.acquireLease('daily', { token: `t${w}-${now}`, host: `host-${w}`, pid: 100 + w }, 60_000, () => true)));
+      const first = await ask();
+      assert.equal(first.filter((r) => r.acquired).length, 1, JSON.stringify(first));
+      const holder = first.findIndex((r) => r.acquired);
+      for (const r of first) if (!r.acquired) assert.deepEqual([r.host, r.pid], [`host-${holder}`, 100 + holder], 'the others are told who holds it');
+      now += 60_000; // the lease lapses at lease_until
+      const second = await ask();
+      assert.equal(second.filter((r) => r.acquired).length, 1, JSON.stringify(second));
+    } finally {
+      await Promise.all(workers.map((s) => s.ledger.close()));
+    }
+  });
+});
+
 describe('PostgreSQL faults', () => {
   /** Holds an exclusive lock on runs, so that the next statement on it waits (and can be cut off mid-operation). */
   async function lockRuns(url: string): Promise<{ release(): Promise<void>; waitingFor(app: string): Promise<void> }> {
