@@ -20,6 +20,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   evidence: async () => (await import('./evidence.js')).registerEvidence,
   serve: async () => (await import('./serve.js')).registerServe,
   user: async () => (await import('./user.js')).registerUser,
+  status: async () => (await import('./status.js')).registerStatus,
 };
 
 export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -2,7 +2,9 @@
 // build) and the scheduler of the connectors in one process, until stopped
 // (SIGTERM or SIGINT: scheduling stops, the server stops taking requests,
 // runs in progress end, then the process exits). Logs are JSON lines (pino)
-// on stderr and in XIP_HOME/logs/serve.log.
+// on stderr and in XIP_HOME/logs/serve.log. The process is a worker of the
+// installation: it beats in the database (home/heartbeat.ts) for `xip
+// status`, and removes its row when it stops cleanly.
 //
 // Default 127.0.0.1:8080 over plain HTTP, for a console used on the machine
 // itself; `--host 0.0.0.0` is for a real deployment, behind TLS: given here
@@ -17,6 +19,7 @@ import type { Command } from 'commander';
 import { XipError } from '../errors.js';
 import { fileEvidenceStore } from '../evidence/store.js';
 import { checkPassword, hashPassword, verifyOrDummy } from '../home/passwords.js';
+import { doingOf, FORGET_AFTER_MS, heartbeatMs, startHeartbeat } from '../home/heartbeat.js';
 import { openInstallation } from '../home/state.js';
 import { Scheduler } from '../home/scheduler.js';
 import { jsonLogger } from '../home/run-reporter.js';
@@ -61,6 +64,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         const https = await tlsOf(flags);
         // Single sign-on's flags checked and its provider read before anything starts (serve-oidc.ts).
         const oidc = await oidcFromFlags(flags, env);
+        const beatMs = heartbeatMs(env);
         const state = await openInstallation(env, 'worker');
         await mkdir(state.home.logs, { recursive: true, mode: 0o700 });
         const file = createWriteStream(join(state.home.logs, 'serve.log'), { flags: 'a', mode: 0o600 });
@@ -91,6 +95,11 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
           https ? { https } : {},
         );
         await scheduler.start();
+        // Dead workers (no heartbeat for a day) are forgotten here, at a worker's start, rather than by `xip status`, which only reads.
+        const forgotten = await state.workers.forgetSilent(new Date(Date.now() - FORGET_AFTER_MS));
+        if (forgotten > 0) logger.info({ event: 'workers', forgotten }, 'workers not seen for 24 hours forgotten');
+        const version = (JSON.parse(await readFile(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
+        const heartbeat = await startHeartbeat(state.workers, { intervalMs: beatMs, version, doing: () => doingOf(scheduler.running()), logger });
         const token = await ensureSetupToken(state.accounts, new Date());
         const address = await app.listen({ port, host: flags.host });
         if (token) {
@@ -100,7 +109,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
               `  curl -X POST ${address}/api/setup -H 'content-type: application/json' -d '{"token":"${token}","name":"admin","password":"…"}'\n`,
           );
         }
-        logger.info({ event: 'serve', home: state.home.root, address }, 'xip serve started');
+        logger.info({ event: 'serve', home: state.home.root, address, worker: heartbeat.id }, 'xip serve started');
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             logger.info({ event: 'serve', signal }, 'stopping: runs in progress end first');
@@ -111,6 +120,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         });
         await app.close();
         await scheduler.stop();
+        await heartbeat.stop();
         await state.close();
         logger.info({ event: 'serve' }, 'xip serve stopped');
         file.end();

@@ -73,6 +73,11 @@ export class Scheduler {
     return this.#running.has(name);
   }
 
+  /** The connectors this process is running now, by name (what its heartbeat reports). */
+  running(): string[] {
+    return [...this.#running.keys()].sort();
+  }
+
   /** Stops scheduling and waits for the runs in progress to end. */
   async stop(): Promise<void> {
     this.#stopped = true;

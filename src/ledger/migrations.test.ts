@@ -45,6 +45,7 @@ describe('ledger migrations', () => {
       { type: 'table', name: 'sessions' },
       { type: 'table', name: 'setup_token' },
       { type: 'table', name: 'source_files' },
+      { type: 'table', name: 'workers' },
       { type: 'trigger', name: 'audit_no_delete' },
       { type: 'trigger', name: 'audit_no_replace' },
       { type: 'trigger', name: 'audit_no_update' },

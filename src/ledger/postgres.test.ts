@@ -56,7 +56,7 @@ describe('PostgreSQL migrations', () => {
     await state.ledger.close();
     assert.deepEqual([...ran], Object.keys(LEDGER_MIGRATIONS).map((n) => [n, 1]));
     const tables = await dbs.query<{ table_name: string }>(url, "select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely%' order by table_name");
-    assert.deepEqual(tables.map((t) => t.table_name), ['account_identities', 'accounts', 'audit', 'connector_leases', 'connectors', 'containers', 'deliveries', 'evidence', 'folders', 'items', 'run_failures', 'runs', 'sessions', 'setup_token', 'source_files']);
+    assert.deepEqual(tables.map((t) => t.table_name), ['account_identities', 'accounts', 'audit', 'connector_leases', 'connectors', 'containers', 'deliveries', 'evidence', 'folders', 'items', 'run_failures', 'runs', 'sessions', 'setup_token', 'source_files', 'workers']);
     const types = await dbs.query<{ c: string; data_type: string }>(
       url,
       "select table_name || '.' || column_name as c, data_type from information_schema.columns where (table_name, column_name) in (('runs','id'),('runs','lease_until'),('runs','ok'),('accounts','disabled'),('evidence','size'),('audit','seq')) order by c",

@@ -1,21 +1,24 @@
-// The three stores over one Kysely instance, whichever engine it drives:
+// The four stores over one Kysely instance, whichever engine it drives:
 // what openSqliteState (sqlite.ts) and openPostgresState (postgres.ts) hand
 // to the installation once the database is open and migrated.
 import type { Kysely } from 'kysely';
 import type { AccountStore } from '../ports/account-store.js';
 import type { ConnectorStore } from '../ports/connector-store.js';
+import type { WorkerRegistry } from '../ports/worker-registry.js';
 import { KyselyAccountStore, type AccountDatabase } from './account-store.js';
 import type { DeliveryWriter } from './claims.js';
 import { KyselyConnectorStore } from './connector-store.js';
 import { KyselyLedger } from './kysely-ledger.js';
 import type { Ledger } from './port.js';
 import type { LedgerDatabase } from './schema.js';
+import { KyselyWorkerRegistry, type WorkerDatabase } from './worker-registry.js';
 
 /** The ledger and the stores beside it, over one database; closing the ledger closes them all. */
 export interface LedgerState {
   readonly ledger: Ledger;
   readonly connectors: ConnectorStore;
   readonly accounts: AccountStore;
+  readonly workers: WorkerRegistry;
 }
 
 export function statesOver(kysely: Kysely<LedgerDatabase>, options: { now?: (() => Date) | undefined; writer?: DeliveryWriter | undefined }): LedgerState {
@@ -23,5 +26,6 @@ export function statesOver(kysely: Kysely<LedgerDatabase>, options: { now?: (() 
   const connectors = new KyselyConnectorStore(kysely, { now: options.now, close: () => ledger.close() });
   // The same database, seen through the tables of 0005_accounts (account-store.ts types them).
   const accounts = new KyselyAccountStore(kysely as unknown as Kysely<AccountDatabase>);
-  return { ledger, connectors, accounts };
+  const workers = new KyselyWorkerRegistry(kysely as unknown as Kysely<WorkerDatabase>, { now: options.now });
+  return { ledger, connectors, accounts, workers };
 }
