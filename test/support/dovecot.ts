@@ -16,7 +16,7 @@
 // when the pipe closes (stdin EOF), which the kernel does when the test
 // process dies for any reason.
 import { oauth2ArgsText, oauth2Passdbs, tokenMechanisms, type DovecotOAuth2Options } from './dovecot-oauth2.js';
-import { checkName, freePort, serverStopper, spawnWatched, waitForGreeting } from './server-process.js';
+import { checkName, freePort, serverStopper, spawnWatched, waitForGreeting, type RunUser } from './server-process.js';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -79,12 +79,6 @@ export interface StartDovecotOptions {
   readonly extraConfig?: string;
   /** Also take OAuth 2.0 bearer tokens (XOAUTH2, OAUTHBEARER) checked at an RFC 7662 endpoint, for any user of `users` (dovecot-oauth2.ts). */
   readonly oauth2?: DovecotOAuth2Options;
-}
-
-export interface RunUser {
-  readonly name: string;
-  readonly uid: number;
-  readonly gid: number;
 }
 
 export interface Dovecot {

@@ -24,7 +24,7 @@
 // open sessions are cut, unlike SIGTERM's smart shutdown that would wait for
 // worker processes a test may have left behind) when the pipe closes.
 // server-process.ts's spawnWatched sends SIGTERM, hence a variant here.
-import { descendants, freePort } from './server-process.js';
+import { descendants, freePort, type RunUser } from './server-process.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -110,12 +110,6 @@ export interface Postgres {
   log(): Promise<string>;
   /** SIGINT (fast shutdown) to the postmaster, SIGKILL to it and its children after 10 s; then removes dataDir unless asked to keep it. */
   stop(options?: { keepFiles?: boolean }): Promise<void>;
-}
-
-export interface RunUser {
-  readonly name: string;
-  readonly uid: number;
-  readonly gid: number;
 }
 
 export interface PostgresInstall {

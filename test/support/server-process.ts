@@ -5,6 +5,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 
+/** The unprivileged user a test server runs as. */
+export interface RunUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
