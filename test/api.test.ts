@@ -98,6 +98,7 @@ describe('the HTTP API, every route of its OpenAPI document', () => {
       'GET /api/session',
       'GET /api/sso',
       'GET /api/wizard/mapping-template.csv',
+      'GET /api/workers',
       'GET /healthz',
       'GET /metrics',
       'GET /openapi.json',

@@ -12,6 +12,12 @@
 // An installation without any account prints a one-time setup token at
 // start: POST /api/setup with it creates the first connector-admin (or use
 // `xip user add`).
+//
+// --no-console: a worker without the web console (issue 12, several workers
+// on one PostgreSQL database): the scheduler, the heartbeat, /healthz and
+// /metrics only; no console pages, no /api, /auth, /docs or /openapi.json
+// (server/app.ts), no setup token (a new one would replace the token a
+// console worker printed), and no single sign-on flags (nothing to sign in to).
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,6 +41,8 @@ interface ServeFlags extends OidcFlags {
   tlsCert?: string;
   tlsKey?: string;
   secureCookies?: boolean;
+  /** false with --no-console. */
+  console: boolean;
 }
 
 async function tlsOf(flags: ServeFlags): Promise<{ cert: Buffer; key: Buffer } | undefined> {
@@ -56,12 +64,15 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
     .option('--tls-cert <pem>', 'serve HTTPS with this certificate (chain) …')
     .option('--tls-key <pem>', '… and this private key')
     .option('--secure-cookies', 'mark cookies Secure when TLS ends at a proxy in front (implied by --tls-cert)')
+    .option('--no-console', 'a worker without the web console: the scheduler, /healthz and /metrics only (no pages, no /api)')
     .option('--reload-seconds <n>', 'how often the connectors are read again (add, edit, pause take effect)', '30'))
     .action((flags: ServeFlags) =>
       runAction(io, false, async () => {
         const port = Number(flags.port);
         if (!/^\d{1,5}$/.test(flags.port) || port > 65535) throw new XipError('USAGE', `--port must be a port number, got "${flags.port.slice(0, 20)}"`);
         const https = await tlsOf(flags);
+        const oidcGiven = Object.keys(flags).filter((k) => k.startsWith('oidc') && flags[k as keyof OidcFlags] !== undefined);
+        if (!flags.console && oidcGiven.length > 0) throw new XipError('USAGE', '--no-console serves no sign-in: the --oidc-* flags do not go with it');
         // Single sign-on's flags checked and its provider read before anything starts (serve-oidc.ts).
         const oidc = await oidcFromFlags(flags, env);
         const beatMs = heartbeatMs(env);
@@ -83,6 +94,8 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
             evidence: fileEvidenceStore(state.home.evidence),
             consoleDir: join(packageRoot(import.meta.url), 'dist', 'console'),
             passwords: { hash: hashPassword, verify: verifyOrDummy, check: checkPassword },
+            workers: state.workers,
+            heartbeatMs: beatMs,
             ...(oidc ? { oidc } : {}),
             runNow: async (name) => {
               if (!(await state.store.getConnector(name))) throw new XipError('CONNECTOR_NOT_FOUND', name);
@@ -91,7 +104,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
             },
             logger,
           },
-          { secureCookies: Boolean(https) || flags.secureCookies === true },
+          { secureCookies: Boolean(https) || flags.secureCookies === true, console: flags.console },
           https ? { https } : {},
         );
         await scheduler.start();
@@ -100,7 +113,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         if (forgotten > 0) logger.info({ event: 'workers', forgotten }, 'workers not seen for 24 hours forgotten');
         const version = (JSON.parse(await readFile(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
         const heartbeat = await startHeartbeat(state.workers, { intervalMs: beatMs, version, doing: () => doingOf(scheduler.running()), logger });
-        const token = await ensureSetupToken(state.accounts, new Date());
+        const token = flags.console ? await ensureSetupToken(state.accounts, new Date()) : undefined;
         const address = await app.listen({ port, host: flags.host });
         if (token) {
           logger.info({ event: 'setup' }, 'no account yet: a one-time setup token was printed on stderr');
@@ -109,7 +122,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
               `  curl -X POST ${address}/api/setup -H 'content-type: application/json' -d '{"token":"${token}","name":"admin","password":"…"}'\n`,
           );
         }
-        logger.info({ event: 'serve', home: state.home.root, address, worker: heartbeat.id }, 'xip serve started');
+        logger.info({ event: 'serve', home: state.home.root, address, worker: heartbeat.id, console: flags.console }, 'xip serve started');
         await new Promise<void>((resolve) => {
           const stop = (signal: string) => {
             logger.info({ event: 'serve', signal }, 'stopping: runs in progress end first');

@@ -12,6 +12,15 @@
 //     single sign-on offered? (GET /api/sso)   oidc/routes.ts
 //   /auth/oidc/start, /auth/oidc/callback      single sign-on, browser redirects, when deps.oidc (oidc/routes.ts)
 //     the evidence store, for auditors         routes/evidence.ts
+//     the workers (every xip serve)            routes/workers.ts
+//
+// With the option console: false (xip serve --no-console) only /healthz and
+// /metrics are registered: a worker that runs connectors behind a load
+// balancer. The rest is not registered at all, rather than registered and
+// refused: what a worker does not serve it cannot get wrong (no session
+// lookups, no sign-in to rate-limit, no OpenAPI document of routes it does
+// not have); a request for it gets the root 404 {"code":"NOT_FOUND"},
+// rate-limited like any probe.
 //
 // Third-party plugins first (helmet, cookies, rate limit, swagger), then
 // ours; errors in one handler (plugins/errors.ts).
@@ -21,6 +30,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { XipError } from '../errors.js';
+import { DEFAULT_HEARTBEAT_SECONDS } from '../home/heartbeat.js';
 import type { Deps, ServerDeps } from './deps.js';
 import { LoginLimiter } from './login-limiter.js';
 import { checkServerOptions, type ServerOptions, type ServerOptionsInput } from './options.js';
@@ -39,6 +49,7 @@ import { runRoutes } from './routes/runs.js';
 import { sessionRoutes } from './routes/session.js';
 import { setupRoutes } from './routes/setup.js';
 import { wizardRoutes } from './routes/wizard.js';
+import { workerRoutes } from './routes/workers.js';
 import { RunTally } from './run-tally.js';
 
 /** How the server is reached: HTTPS with this certificate and key (PEM), or plain HTTP (on loopback, or behind a proxy that ends TLS). */
@@ -57,6 +68,8 @@ export async function buildServer(deps: ServerDeps, input: ServerOptionsInput, t
     evidence: deps.evidence,
     passwords: deps.passwords,
     runNow: deps.runNow,
+    workers: deps.workers,
+    heartbeatMs: deps.heartbeatMs ?? DEFAULT_HEARTBEAT_SECONDS * 1000,
     oidc: deps.oidc,
     now: deps.now ?? (() => new Date()),
   });
@@ -80,15 +93,17 @@ export async function buildServer(deps: ServerDeps, input: ServerOptionsInput, t
     global: false,
     errorResponseBuilder: (_request, context) => new XipError('RATE_LIMITED', `retry in ${context.after}`),
   });
-  await useOpenapi(app, { secure: options.secureCookies });
+  if (options.console) await useOpenapi(app, { secure: options.secureCookies });
   // The console's pages and files are what the 404 handler offers outside /api (plugins/console.ts).
-  useErrors(app, deps.consoleDir !== undefined ? useConsole(app, { dir: deps.consoleDir }) : undefined);
+  useErrors(app, options.console && deps.consoleDir !== undefined ? useConsole(app, { dir: deps.consoleDir }) : undefined);
 
   const tally = new RunTally({ connectors: d.connectors, ledger: d.ledger });
   await app.register(healthRoutes, { deps: d });
   await app.register(metricsRoutes, { tally, token: options.metricsToken });
-  await app.register(api, { prefix: '/api', deps: d, options, tally });
-  if (d.oidc) await app.register(oidcRoutes, { prefix: '/auth/oidc', deps: d, options, provider: d.oidc });
+  if (options.console) {
+    await app.register(api, { prefix: '/api', deps: d, options, tally });
+    if (d.oidc) await app.register(oidcRoutes, { prefix: '/auth/oidc', deps: d, options, provider: d.oidc });
+  }
   await app.ready();
   return app;
 }
@@ -120,6 +135,7 @@ const api: FastifyPluginAsyncZod<ApiOptions> = async (app, { deps, options, tall
   await app.register(auditRoutes, { deps });
   await app.register(wizardRoutes, { deps });
   await app.register(evidenceRoutes, { deps });
+  await app.register(workerRoutes, { deps });
 };
 
 /** Same-origin only: the console's scripts, styles and API calls all come from this server; nothing may frame it. */

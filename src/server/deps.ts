@@ -8,6 +8,7 @@ import type { AccountStore } from '../ports/account-store.js';
 import type { ConnectorStore } from '../ports/connector-store.js';
 import type { EvidenceStore } from '../ports/evidence-store.js';
 import type { Ledger } from '../ports/ledger.js';
+import type { WorkerRegistry } from '../ports/worker-registry.js';
 import type { OidcProvider } from './oidc/provider.js';
 
 /**
@@ -41,6 +42,10 @@ export interface ServerDeps {
   readonly evidence: EvidenceStore;
   readonly passwords: PasswordHasher;
   readonly runNow: RunNow;
+  /** The installation's workers (every xip serve on its database), for GET /api/workers. */
+  readonly workers: WorkerRegistry;
+  /** The interval the workers beat at (home/heartbeat.ts: XIP_HEARTBEAT_SECONDS, read by the wiring); 10 s when not given. */
+  readonly heartbeatMs?: number;
   /** Single sign-on (oidc/provider.ts: discoverOidc, at start-up); none: password sign-in only. */
   readonly oidc?: OidcProvider;
   /** The built console (dist/console: index.html and assets/), served beside the API; none: the API only. */
@@ -51,5 +56,5 @@ export interface ServerDeps {
   readonly logger?: Logger;
 }
 
-/** The deps as the plugins take them: the clock always there. */
-export type Deps = Omit<ServerDeps, 'now' | 'logger'> & { readonly now: () => Date };
+/** The deps as the plugins take them: the clock and the heartbeat interval always there. */
+export type Deps = Omit<ServerDeps, 'now' | 'logger' | 'heartbeatMs'> & { readonly now: () => Date; readonly heartbeatMs: number };

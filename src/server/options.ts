@@ -12,6 +12,11 @@ export const DEFAULT_LOGIN_RATE_LIMIT = Object.freeze({ max: 5, windowMs: 15 * M
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 const serverOptions = z.strictObject({
+  /**
+   * false: a worker without the web console (xip serve --no-console): only /healthz and /metrics, for the
+   * load balancer and Prometheus; the console's pages, /api, /auth, /docs and /openapi.json are not registered.
+   */
+  console: z.boolean().default(true),
   /** Sets Secure on the session cookie, HSTS and upgrade-insecure-requests: true whenever the console is reached over TLS (directly or through a proxy). */
   secureCookies: z.boolean(),
   /** How long a session lasts from sign-in (absolute, not sliding). */

@@ -262,3 +262,21 @@ export const evidenceDetail = z
 // ---- text answers (CSV, metrics)
 
 export const csvText = z.string().describe('text/csv (RFC 4180), formula-safe');
+
+// ---- workers (home/worker-status.ts: the fields of xip status --json)
+
+export const workerInfo = z
+  .object({
+    id: z.string().describe('HOST-PID-random'),
+    host: z.string(),
+    pid: z.number().int(),
+    version: z.string().describe('The xip-connector version it runs'),
+    startedAt: isoTime,
+    heartbeatAt: isoTime.describe('The last heartbeat (RFC 3339, UTC)'),
+    heartbeatAgeSeconds: z.number().int().describe('How long ago that was, by the server\'s clock'),
+    alive: z.boolean().describe('Whether that heartbeat is within 3 intervals (XIP_HEARTBEAT_SECONDS, 10 s by default); false: not answering'),
+    doing: z.string().nullable().describe('"idle", or the connectors it is running'),
+  })
+  .meta({ id: 'Worker' });
+
+export const workerList = z.object({ workers: z.array(workerInfo).describe('The latest heartbeat first') }).meta({ id: 'Workers' });

@@ -1954,6 +1954,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workers (xip serve) of the installation: alive or not, what each is doing, the last heartbeat */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Workers"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -3178,6 +3232,50 @@ export interface components {
                 file: string;
                 text: string;
             }[];
+        };
+        Worker: {
+            /** @description Whether that heartbeat is within 3 intervals (XIP_HEARTBEAT_SECONDS, 10 s by default); false: not answering */
+            alive: boolean;
+            /** @description "idle", or the connectors it is running */
+            doing: string | null;
+            /** @description How long ago that was, by the server's clock */
+            heartbeatAgeSeconds: number;
+            /** @description The last heartbeat (RFC 3339, UTC) */
+            heartbeatAt: string;
+            host: string;
+            /** @description HOST-PID-random */
+            id: string;
+            pid: number;
+            /** @description RFC 3339 time, UTC */
+            startedAt: string;
+            /** @description The xip-connector version it runs */
+            version: string;
+        };
+        WorkerInput: {
+            /** @description Whether that heartbeat is within 3 intervals (XIP_HEARTBEAT_SECONDS, 10 s by default); false: not answering */
+            alive: boolean;
+            /** @description "idle", or the connectors it is running */
+            doing: string | null;
+            /** @description How long ago that was, by the server's clock */
+            heartbeatAgeSeconds: number;
+            /** @description The last heartbeat (RFC 3339, UTC) */
+            heartbeatAt: string;
+            host: string;
+            /** @description HOST-PID-random */
+            id: string;
+            pid: number;
+            /** @description RFC 3339 time, UTC */
+            startedAt: string;
+            /** @description The xip-connector version it runs */
+            version: string;
+        };
+        Workers: {
+            /** @description The latest heartbeat first */
+            workers: components["schemas"]["Worker"][];
+        };
+        WorkersInput: {
+            /** @description The latest heartbeat first */
+            workers: components["schemas"]["WorkerInput"][];
         };
     };
     responses: never;

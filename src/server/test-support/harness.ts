@@ -112,6 +112,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       home: state.home,
       evidence: fileEvidenceStore(state.home.evidence),
       passwords,
+      workers: state.workers,
       runNow: async (name, actor) => {
         runNowCalls.push({ name, actor });
         return { runId: 4242 };
