@@ -21,11 +21,11 @@ export type AzureCredential =
   | { kind: 'key'; accountKey: string }
   | { kind: 'sas'; sas: string /* query string with or without leading '?' */ };
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_TIMEOUT_MS = 30_000;
 // Per request: one try and two retries, 0.5 s then 1 s apart (exponential), for a passing hiccup only.
 const RETRY_OPTIONS = { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2_000 };
 // A download that breaks off is resumed from where it stopped at most this often (the SDK's default is 5).
-const DOWNLOAD_RESUMES = 2;
+export const DOWNLOAD_RESUMES = 2;
 
 /** The container URL with the prefix: what logs and `show` print. */
 function describe(location: AzureLocation): string {
@@ -37,7 +37,7 @@ function describe(location: AzureLocation): string {
  * the service, re-armed by every answer or chunk, disarmed while the reader
  * of a download holds back (that wait is not the server's fault).
  */
-class Watchdog {
+export class Watchdog {
   readonly controller = new AbortController();
   private timedOut = false;
   private closed = false;
@@ -67,16 +67,27 @@ class Watchdog {
   }
 }
 
-export function azureBlobSource(location: AzureLocation, credential: AzureCredential, options?: { timeoutMs?: number }): ConnectorSource {
-  const timeoutMs = options?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const where = describe(location);
-  const context: AzureErrorContext = { where, credentialKind: credential.kind, secrets: secretsOf(credential) };
+/**
+ * The container's client, with the few short retries, and what its error
+ * messages may say (the secrets to scrub). The client only builds requests:
+ * nothing connects until it is used. CONFIG_INVALID for a malformed key or a
+ * SAS without a signature.
+ */
+export function azureContainer(location: AzureLocation, credential: AzureCredential): { container: ContainerClient; context: AzureErrorContext } {
+  const context: AzureErrorContext = { where: describe(location), credentialKind: credential.kind, secrets: secretsOf(credential) };
   const pipeline: StoragePipelineOptions = { retryOptions: RETRY_OPTIONS };
   const containerUrl = `${location.serviceUrl}/${encodeURIComponent(location.container)}`;
-  // The client only builds requests: nothing connects until list() or open().
   const container = credential.kind === 'key'
     ? new ContainerClient(containerUrl, new StorageSharedKeyCredential(location.accountName, checkedKey(credential.accountKey)), pipeline)
     : new ContainerClient(`${containerUrl}?${checkedSas(credential.sas)}`, new AnonymousCredential(), pipeline);
+  return { container, context };
+}
+
+export function azureBlobSource(location: AzureLocation, credential: AzureCredential, options?: { timeoutMs?: number }): ConnectorSource {
+  const timeoutMs = options?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // The client only builds requests: nothing connects until list() or open().
+  const { container, context } = azureContainer(location, credential);
+  const where = context.where;
   const running = new Set<Watchdog>();
   const watch = (): Watchdog => {
     const dog = new Watchdog(timeoutMs);
@@ -146,17 +157,30 @@ async function download(container: ContainerClient, prefix: string, file: Source
   return new CountedDownload(body as Readable, file, dog, context);
 }
 
+/** How a CountedDownload words its failures: by default as a source's SOURCE_READ_FAILED (readError). */
+export interface DownloadErrors {
+  /** The bytes that came were not the size expected (`why` says how). */
+  short(why: string): XipError;
+  /** The transfer failed (the SDK's or our watchdog's error). */
+  failed(error: unknown, own: OwnAbort): XipError;
+}
+
 /**
  * The blob's bytes, counted: ends only when exactly file.size bytes came,
  * otherwise fails with SOURCE_READ_FAILED. The SDK resumes a broken
  * transfer itself (DOWNLOAD_RESUMES) and then gives up with an error, or
  * with a short end we must not pass on as the whole file.
  */
-class CountedDownload extends Readable {
+export class CountedDownload extends Readable {
   private received = 0;
+  private readonly errors: DownloadErrors;
 
-  constructor(private readonly source: Readable, private readonly file: SourceFile, private readonly dog: Watchdog, private readonly context: AzureErrorContext) {
+  constructor(private readonly source: Readable, private readonly file: SourceFile, private readonly dog: Watchdog, private readonly context: AzureErrorContext, errors?: DownloadErrors) {
     super({ highWaterMark: 1024 * 1024 });
+    this.errors = errors ?? {
+      short: (why) => new XipError('SOURCE_READ_FAILED', `${this.file.name} from ${this.context.where}: ${why}`),
+      failed: (e, own) => readError(e, this.file.name, this.context, own),
+    };
     source.on('data', (chunk: Buffer) => {
       this.received += chunk.length;
       this.dog.arm();
@@ -172,11 +196,11 @@ class CountedDownload extends Readable {
       if (this.received === file.size) this.push(null);
       else this.destroy(this.failure(`the transfer ended after ${this.received} of ${file.size} bytes`));
     });
-    source.once('error', (e) => this.destroy(readError(e, file.name, context, dog.own)));
+    source.once('error', (e) => this.destroy(this.errors.failed(e, dog.own)));
   }
 
   private failure(why: string): XipError {
-    return new XipError('SOURCE_READ_FAILED', `${this.file.name} from ${this.context.where}: ${why}`);
+    return this.errors.short(why);
   }
 
   override _read(): void {
@@ -190,7 +214,7 @@ class CountedDownload extends Readable {
     this.dog.disarm();
     this.source.destroy();
     // Whatever broke, the reader gets a SOURCE_READ_FAILED with a scrubbed message, never the SDK's error.
-    callback(error === null ? null : readError(error, this.file.name, this.context, this.dog.own));
+    callback(error === null ? null : this.errors.failed(error, this.dog.own));
   }
 }
 

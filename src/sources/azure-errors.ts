@@ -22,13 +22,13 @@ const NETWORK_CODES = new Set([
 ]);
 
 /** The fields of the SDK's RestError (and Node's system errors) that the mapping reads. */
-interface SdkErrorFields {
+export interface SdkErrorFields {
   readonly statusCode?: number;
   readonly code?: string;
   readonly message?: string;
 }
 
-function fields(e: unknown): SdkErrorFields {
+export function fields(e: unknown): SdkErrorFields {
   if (typeof e !== 'object' || e === null) return { message: String(e) };
   const o = e as Record<string, unknown>;
   return {
@@ -51,13 +51,13 @@ export function scrub(text: string, secrets: readonly string[]): string {
 }
 
 /** The SDK's message, scrubbed, on one line: the service adds RequestId and Time lines that help nobody here. */
-function summary(e: SdkErrorFields, context: AzureErrorContext): string {
+export function summary(e: SdkErrorFields, context: AzureErrorContext): string {
   const first = (e.message ?? '').split(/\r?\n/)[0]?.trim() ?? '';
   const parts = [e.statusCode === undefined ? undefined : String(e.statusCode), e.code, first].filter((p): p is string => !!p);
   return scrub(parts.join(' ').slice(0, 300), context.secrets);
 }
 
-function isAuthFailure(e: SdkErrorFields): boolean {
+export function isAuthFailure(e: SdkErrorFields): boolean {
   // 403 covers AuthenticationFailed (wrong key, bad or expired SAS), AuthorizationFailure and
   // AuthorizationPermissionMismatch (a SAS without the permission); 401 a request without credentials.
   return e.statusCode === 401 || e.statusCode === 403 || /^(Authentication|Authorization|InvalidAuthenticationInfo|NoAuthenticationInformation)/.test(e.code ?? '');
