@@ -1,11 +1,13 @@
 // /connectors: every connector at a glance, as Microsoft's Data connectors
-// page shows them, refreshed by polling (api/queries.ts).
+// page shows them, refreshed by polling (api/queries.ts); below, the workers
+// that run them (pages/workers.tsx).
 import { isAdmin, useSignedIn } from '../api/session';
 import { useConnectors, type ConnectorListItem } from '../api/queries';
 import { Link, seg } from '../router';
 import { ErrorAlert, Loading, Status, Time } from '../ui/bits';
 import { formatCount } from '../ui/format';
 import { PageHeading } from '../ui/page';
+import { WorkersSection } from './workers';
 
 export function ConnectorsPage() {
   const session = useSignedIn();
@@ -64,6 +66,7 @@ export function ConnectorsPage() {
           </table>
         </div>
       ) : null}
+      <WorkersSection />
     </>
   );
 }
