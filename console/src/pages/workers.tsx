@@ -31,7 +31,7 @@ export function WorkersSection() {
   return (
     <section className="workers" aria-labelledby="workers-h">
       <h2 id="workers-h">Workers</h2>
-      <p className="section-note">Each xip serve on this installation runs the connectors on their schedules; one that has not sent a heartbeat for three intervals is not answering.</p>
+      <p className="section-note">Each <code>xip serve</code> on this installation runs the connectors on their schedules; one that has not sent a heartbeat for three intervals is not answering.</p>
       {workers.isError ? <ErrorAlert error={workers.error} /> : null}
       {workers.isPending ? <Loading what="the workers" /> : null}
       {list ? (
