@@ -6,16 +6,24 @@
 //      recorded as delivered without being sent;
 //   2. the rest is claimed in one conditional write: `delivered` and `busy`
 //      (another live run holds it) are not sent; `recheck` (a previous attempt
-//      may have stored it) is looked up in the target first; `send` is sent;
+//      may have stored it) is looked up in the target first; `send` is sent.
+//      A copy held by a run that stopped (or whose process is gone) is
+//      claimed again once the target's settle time has passed since it
+//      stopped: what that run had sent may still be landing, and a lookup
+//      before it lands would send it twice;
 //   3. the target's outcomes are recorded: delivered always, failed releases
 //      the claim, unknown stays pending for the next claimant to recheck.
 //
 // A run whose lease lapsed sends nothing (LEASE_LOST ends the run).
+import { setTimeout as delay } from 'node:timers/promises';
 import { isDeliveryError, unknown, type DeliveryCode, type DeliveryOutcome, type MailboxTarget } from '../ports/mailbox-target.js';
 import type { Claim, CopyKey } from '../ports/ledger.js';
 import { crashIf, type Copy, type RunContext } from './context.js';
 import { reapDeadRuns } from './lease.js';
 import type { FailureLine } from './run-log.js';
+
+/** Waited past a stopped run's settle time, so that the claim after it finds the run settled. */
+const SETTLE_MARGIN_MS = 20;
 
 export async function deliverCopies(ctx: RunContext, mailbox: string, copies: readonly Copy[]): Promise<void> {
   const claimed = await claimCopies(ctx, mailbox, copies);
@@ -75,7 +83,7 @@ async function claimCopies(ctx: RunContext, mailbox: string, copies: readonly Co
   }
   if (unique.size === 0) return undefined;
   ctx.lease.assertHeld(); // a run whose lease lapsed claims nothing more
-  const claims = await claimWithReaping(ctx, mailbox, [...unique.keys()]);
+  const claims = await claimTakingOver(ctx, mailbox, [...unique.keys()]);
   const batch = ++ctx.counters.batches;
   crashIf(ctx, 'after-pending', batch);
   const out = { send: [] as Copy[], recheck: [] as Copy[], batch };
@@ -88,14 +96,28 @@ async function claimCopies(ctx: RunContext, mailbox: string, copies: readonly Co
   return out;
 }
 
-/** Claims; when live runs of this host hold some copies but their process is gone, expires them and claims those again. */
-async function claimWithReaping(ctx: RunContext, mailbox: string, ids: readonly string[]): Promise<Map<string, Claim>> {
-  const claims = await ctx.ledger.claim(mailbox, ctx.folder, ids, ctx.runId);
-  const owners = new Set<number>();
-  for (const c of claims.values()) if (c.verdict === 'busy') owners.add(c.owner);
-  if (owners.size === 0 || (await reapDeadRuns(ctx.ledger, ctx.runner, owners)).length === 0) return claims;
-  const again = ids.filter((id) => claims.get(id)?.verdict === 'busy');
-  for (const [id, claim] of await ctx.ledger.claim(mailbox, ctx.folder, again, ctx.runId)) claims.set(id, claim);
+/**
+ * Claims. When live runs of this host hold some copies but their process is
+ * gone, expires them; copies held by runs that stopped are claimed again
+ * once they have settled (at most the target's settleMs from now).
+ */
+async function claimTakingOver(ctx: RunContext, mailbox: string, ids: readonly string[]): Promise<Map<string, Claim>> {
+  const settleMs = ctx.target.settleMs;
+  const claims = await ctx.ledger.claim(mailbox, ctx.folder, ids, ctx.runId, settleMs);
+  const busy = (): string[] => ids.filter((id) => claims.get(id)?.verdict === 'busy');
+  const claimAgain = async (): Promise<void> => {
+    for (const [id, claim] of await ctx.ledger.claim(mailbox, ctx.folder, busy(), ctx.runId, settleMs)) claims.set(id, claim);
+  };
+  const running = new Set<number>();
+  for (const c of claims.values()) if (c.verdict === 'busy' && c.settlesAt === undefined) running.add(c.owner);
+  if (running.size > 0 && (await reapDeadRuns(ctx.ledger, ctx.runner, running)).length > 0) await claimAgain();
+  let settlesAt = 0;
+  for (const c of claims.values()) if (c.verdict === 'busy' && c.settlesAt !== undefined) settlesAt = Math.max(settlesAt, c.settlesAt.getTime());
+  if (settlesAt === 0) return claims;
+  // Bounded by settleMs whatever the clocks say; what has not settled by then is left to a later run.
+  await delay(Math.min(settleMs, Math.max(0, settlesAt - Date.now())) + SETTLE_MARGIN_MS);
+  ctx.lease.assertHeld();
+  await claimAgain();
   return claims;
 }
 

@@ -182,6 +182,36 @@ for (const kind of LEDGERS) {
       await ledger.close();
     });
 
+    it('a dead run whose last batch is still landing in the store: its copies are looked up only once the target\'s settle time has passed, and found', async () => {
+      // Real time: the settle wait is real. The dead run's MULTIAPPEND was
+      // received whole by the server, which stores it 200 ms later.
+      const ledger = await kind.open(() => new Date());
+      const target = new InMemoryTarget();
+      target.settleMs = 400;
+      const dead = await ledger.startRun({ startedAt: new Date(), command: 'killed', host: 'test-host', pid: 4242, leaseMs: 60_000 });
+      await ledger.claim(ANA, FOLDER, TEN_IDS, dead);
+      const landing = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          for (const id of TEN_IDS) target.folder(ANA, FOLDER).set(id, 'by-the-dead-run');
+          resolve();
+        }, 200),
+      );
+      const started = Date.now();
+      const log = await runImport(options([ten], target, ledger, { runner: { ...alive, isAlive: (pid) => pid !== 4242 } }));
+      await landing;
+      assert.deepEqual(
+        target.attempts.filter((a) => a.mailbox === ANA),
+        [],
+        'nothing of ana was sent again: the lookup came after the late store',
+      );
+      assert.ok(Date.now() - started >= 400, 'the run waited for the settle time');
+      assert.equal(log.skippedDuplicates, 10, 'found in the target');
+      assert.equal(log.imported, 10, "bo's copies");
+      assert.equal(log.inProgressElsewhere, 0);
+      assert.deepEqual([...new Set(target.folder(ANA, FOLDER).values())], ['by-the-dead-run']);
+      await ledger.close();
+    });
+
     it('a run whose lease lapsed stops sending (LEASE_LOST) and records itself failed with that code', async () => {
       const c = clock();
       const ledger = await kind.open(c.now);

@@ -111,12 +111,19 @@ export class KyselyLedger implements Ledger {
 
   finishRun(runId: number, info: RunFinish): Promise<void> {
     return guardIdempotent('finishRun', async () => {
-      const result = await this.#db
-        .updateTable('runs')
-        .set({ finished_at: info.finishedAt.toISOString(), ok: info.ok, code: info.code ?? null, log: JSON.stringify(info.log) ?? null })
-        .where('id', '=', runId)
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) throw new XipError('LEDGER_ERROR', `finishRun: there is no run ${runId}`);
+      // The lease ends now, on the ledger's clock (one lapsed already keeps
+      // its end): lease_until is when the run stopped, for the settle time of
+      // the copies it left pending (claims.ts).
+      const now = this.#now().toISOString();
+      await this.#db.transaction().execute(async (trx) => {
+        const result = await trx
+          .updateTable('runs')
+          .set({ finished_at: info.finishedAt.toISOString(), ok: info.ok, code: info.code ?? null, log: JSON.stringify(info.log) ?? null })
+          .where('id', '=', runId)
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) throw new XipError('LEDGER_ERROR', `finishRun: there is no run ${runId}`);
+        await trx.updateTable('runs').set({ lease_until: now }).where('id', '=', runId).where('lease_until', '>', now).execute();
+      });
     });
   }
 
@@ -257,13 +264,15 @@ export class KyselyLedger implements Ledger {
     });
   }
 
-  claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number): Promise<Map<string, Claim>> {
+  claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number, settleMs = 0): Promise<Map<string, Claim>> {
     return guardIdempotent('claim', async () => {
       const ids = [...new Set(messageIds)];
       if (ids.length === 0) return new Map();
       await this.#requireRun('claim', runId);
       const folderId = await this.#ensureFolderId(mailbox, folder);
-      return verdicts(ids, await this.#writer.claim(folderId, ids, runId, this.#now().toISOString()));
+      const now = this.#now();
+      const settledBefore = new Date(now.getTime() - settleMs).toISOString();
+      return verdicts(ids, await this.#writer.claim(folderId, ids, runId, now.toISOString(), settledBefore), now, settleMs);
     });
   }
 

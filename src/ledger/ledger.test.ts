@@ -39,21 +39,22 @@ for (const [writer, open] of WRITERS) {
         const second = await ledger.startRun({ startedAt: new Date('2026-01-02T00:00:00Z'), command: 'xip import b.xip', host: 'host-b', pid: 7, leaseMs: 30_000 });
         assert.equal(second, runId + 1);
         await ledger.finishRun(runId, { finishedAt: new Date('2026-01-01T00:05:00Z'), ok: false, code: 'LEDGER_ERROR', log: { ok: false, items: 3 } });
-        // The stepping clock read 00:00:00 for the first lease and 00:00:01 for the second.
+        // The stepping clock read 00:00:00 for the first lease, 00:00:01 for the second, 00:00:02 at the finish, which ends the first lease.
         assert.deepEqual(rows(path, 'select id, command, host, pid, started_at, lease_until, finished_at, ok, code, log from runs order by id'), [
-          { id: runId, command: 'xip import', host: 'host-a', pid: 4242, started_at: '2026-01-01T00:00:00.000Z', lease_until: '2026-01-01T00:01:00.000Z', finished_at: '2026-01-01T00:05:00.000Z', ok: 0, code: 'LEDGER_ERROR', log: '{"ok":false,"items":3}' },
+          { id: runId, command: 'xip import', host: 'host-a', pid: 4242, started_at: '2026-01-01T00:00:00.000Z', lease_until: '2026-01-01T00:00:02.000Z', finished_at: '2026-01-01T00:05:00.000Z', ok: 0, code: 'LEDGER_ERROR', log: '{"ok":false,"items":3}' },
           { id: second, command: 'xip import b.xip', host: 'host-b', pid: 7, started_at: '2026-01-02T00:00:00.000Z', lease_until: '2026-01-01T00:00:31.000Z', finished_at: null, ok: null, code: null, log: null },
         ]);
       });
 
-      it('ends a lease at the time of expiry, and leaves a finished run as it was', async () => {
+      it('ends a lease at the time of finish or expiry on the ledger clock, and leaves a finished run as it was', async () => {
         const second = await ledger.startRun({ startedAt: new Date(), command: 'xip import', ...LEASE }); // clock 00:00:01
-        await ledger.finishRun(runId, { finishedAt: new Date('2026-01-01T00:00:30Z'), ok: true, log: {} });
-        await ledger.expireRun(runId); // clock 00:00:02: finished already, nothing to end
-        await ledger.expireRun(second); // clock 00:00:03
+        await ledger.finishRun(runId, { finishedAt: new Date('2026-01-01T00:00:30Z'), ok: true, log: {} }); // clock 00:00:02
+        await ledger.expireRun(runId); // clock 00:00:03: finished already, nothing to end
+        await ledger.expireRun(second); // clock 00:00:04
+        await ledger.finishRun(second, { finishedAt: new Date('2026-01-01T00:00:40Z'), ok: true, log: {} }); // clock 00:00:05: ended already
         assert.deepEqual(rows(path, 'select id, lease_until from runs order by id'), [
-          { id: runId, lease_until: '2026-01-01T00:01:00.000Z' },
-          { id: second, lease_until: '2026-01-01T00:00:03.000Z' },
+          { id: runId, lease_until: '2026-01-01T00:00:02.000Z' },
+          { id: second, lease_until: '2026-01-01T00:00:04.000Z' },
         ]);
       });
     });

@@ -5,12 +5,16 @@
 // at a time, so the claim's guard is the same text on both paths.
 import type Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import { CLAIM_INSERT, CLAIM_ON_CONFLICT, CLAIM_ROW, claimOrder, type ClaimedFrom, type DeliveryWriter, type HeldRow } from './claims.js';
+import { CLAIM_INSERT, CLAIM_ON_CONFLICT, CLAIM_ROW, claimOrder, SETTLED, type ClaimedFrom, type DeliveryWriter, type HeldRow } from './claims.js';
 import type { DeliveryState } from './port.js';
 import type { LedgerDatabase } from './schema.js';
 
-const CLAIM = `${CLAIM_INSERT} ${CLAIM_ROW} ${CLAIM_ON_CONFLICT}`;
-const HELD = 'select state, ref, run_id from deliveries where folder_id = ? and message_id = ?';
+// SETTLED bound by position after the row's four values.
+const CLAIM = `${CLAIM_INSERT} ${CLAIM_ROW} ${CLAIM_ON_CONFLICT.split(SETTLED).join('?')}`;
+const HELD = `
+  select d.state, d.ref, d.run_id, r.finished_at, r.lease_until
+  from deliveries d left join runs r on r.id = d.run_id
+  where d.folder_id = ? and d.message_id = ?`;
 const DELIVERED = `
   insert into deliveries (folder_id, message_id, state, ref, run_id, attempts, updated_at) values (?, ?, 'delivered', ?, ?, 0, ?)
   on conflict (folder_id, message_id) do update set
@@ -32,20 +36,20 @@ export function preparedDeliveryWriter(kysely: Kysely<LedgerDatabase>, database:
   const inTransaction = <T>(body: () => T): Promise<T> => kysely.connection().execute(async () => database.transaction(body).immediate());
 
   return {
-    claim: (folderId, messageIds, runId, now) =>
+    claim: (folderId, messageIds, runId, now, settledBefore) =>
       inTransaction(() => {
         const claim = prepared(CLAIM);
         const read = prepared(HELD);
         const claimed = new Map<string, ClaimedFrom>();
         const held = new Map<string, HeldRow>();
         for (const id of claimOrder(messageIds)) {
-          const row = claim.get(folderId, id, runId, now) as { claimed_from: ClaimedFrom } | undefined;
+          const row = claim.get(folderId, id, runId, now, settledBefore) as { claimed_from: ClaimedFrom } | undefined;
           if (row !== undefined) {
             claimed.set(id, row.claimed_from);
             continue;
           }
-          const h = read.get(folderId, id) as { state: DeliveryState; ref: string | null; run_id: number };
-          held.set(id, { state: h.state, ref: h.ref, runId: h.run_id });
+          const h = read.get(folderId, id) as { state: DeliveryState; ref: string | null; run_id: number; finished_at: string | null; lease_until: string | null };
+          held.set(id, { state: h.state, ref: h.ref, runId: h.run_id, finishedAt: h.finished_at, leaseUntil: h.lease_until });
         }
         return { claimed, held };
       }),

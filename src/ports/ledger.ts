@@ -15,7 +15,9 @@
 //                lease (one row per run, renewed by the run while it works)
 //                has not lapsed. A run that crashed stops renewing; once its
 //                lease lapses (or the run is expired because its process is
-//                known to be gone), its claims can be taken over.
+//                known to be gone), its claims can be taken over — after the
+//                target's settle time: what the run had sent when it
+//                stopped may still be landing in the store.
 //   take-over    A copy found `pending` without a live owner may have been
 //                stored by its last attempt: the claim says `recheck`, and
 //                the run looks it up in the target before sending it.
@@ -115,12 +117,14 @@ export interface DeliveryRecord {
  *   send       this run holds it; never attempted, or the last attempt failed: send it
  *   recheck    this run holds it; a previous attempt may have stored it: look it up first
  *   delivered  already delivered (ref says where): a duplicate
- *   busy       a live run (owner) holds it: leave it to that run
+ *   busy       another run (owner) holds it: leave it to that run. When the
+ *              owner has stopped (finished, lapsed, expired) but not settled
+ *              yet, settlesAt says when the copy can be taken over.
  */
 export type Claim =
   | { readonly verdict: 'send' | 'recheck' }
   | { readonly verdict: 'delivered'; readonly ref: string | null }
-  | { readonly verdict: 'busy'; readonly owner: number };
+  | { readonly verdict: 'busy'; readonly owner: number; readonly settlesAt?: Date };
 
 export interface Ledger {
   /** Opens a run record with a lease of `leaseMs`; returns its id. */
@@ -152,9 +156,11 @@ export interface Ledger {
    * Claims copies in one mailbox folder for the run: one conditional write,
    * durable before it returns (it must be, before the target is touched).
    * One answer per distinct Message-ID. Counts an attempt for each copy
-   * claimed.
+   * claimed. A copy held by a run that stopped is taken over only once
+   * `settleMs` (default 0) has passed since it stopped (its finish, or the
+   * end of its lease).
    */
-  claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number): Promise<Map<string, Claim>>;
+  claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number, settleMs?: number): Promise<Map<string, Claim>>;
   /** The target holds these copies (it said so, or findExisting found them): always recorded, whoever holds the claim. One transaction. */
   markDelivered(rows: readonly (CopyKey & { ref: string })[], runId: number): Promise<void>;
   /** Known not stored: releases the claim, only where this run still holds it (a copy delivered or taken over meanwhile is left as it is). */

@@ -47,6 +47,15 @@ export interface MailboxTarget {
    */
   readonly parallelism?: number;
   /**
+   * How long a write may still land in the store after its sender stopped
+   * (killed, crashed, cut off): a server carries out a command it received
+   * whole even when nobody waits for its answer any more. Copies whose last
+   * attempt stopped are looked up only once this has passed since it
+   * stopped, so that the lookup sees what that attempt stored. 0 where
+   * nothing outlives the writer (Maildir: the run's own process writes).
+   */
+  readonly settleMs: number;
+  /**
    * Which of these Message-IDs the mailbox's folder holds, with their ref —
    * used for copies whose last attempt is `unknown` (or was cut short by a
    * crash) and when the ledger is lost. A Message-ID is compared in its

@@ -19,6 +19,14 @@ export interface FaultProxy {
   cutWhenServerSays(pattern: RegExp): Promise<void>;
   /** Once: kill the connection after the client has sent `bytes` more octets (mid-command). Resolves when the cut is made. */
   cutAfterClientBytes(bytes: number): Promise<void>;
+  /**
+   * Once: when the client's bytes match `pattern` (the end of a command),
+   * cut the client off at once but hand those last bytes to the server
+   * `delayMs` later, on the connection the server still has: the server
+   * receives the command whole and carries it out after its sender went
+   * away — a store that lands late. Resolves once the server has answered it.
+   */
+  storeLateWhenClientSends(pattern: RegExp, delayMs: number): Promise<void>;
   /** Close the next `count` connections as soon as they are accepted (the server looks down). */
   refuseNext(count: number): void;
   /** Kill every open connection now. */
@@ -38,6 +46,7 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
   let refuse = 0;
   let serverFault: Fault<RegExp> | undefined;
   let clientFault: (Fault<number> & { seen: number }) | undefined;
+  let lateFault: Fault<{ pattern: RegExp; delayMs: number }> | undefined;
 
   const server = createServer((client) => {
     connections++;
@@ -50,6 +59,9 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
     open.add(client);
     open.add(upstream);
     let window = '';
+    let clientWindow = '';
+    /** The client was cut off while the server still has bytes of it to receive. */
+    let detached = false;
     const kill = (): void => {
       cuts++;
       client.destroy();
@@ -60,14 +72,16 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
       open.delete(upstream);
     };
     client.on('close', () => {
-      upstream.destroy();
+      if (!detached) upstream.destroy();
       forget();
     });
     upstream.on('close', () => {
       client.destroy();
       forget();
     });
-    client.on('error', () => upstream.destroy());
+    client.on('error', () => {
+      if (!detached) upstream.destroy();
+    });
     upstream.on('error', () => client.destroy());
 
     upstream.on('data', (chunk: Buffer) => {
@@ -82,11 +96,30 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
         }
         window = text.slice(-512); // a response split over two reads still matches
       }
+      if (detached) {
+        // The server answered the late command: now the connection goes too.
+        upstream.destroy();
+        return;
+      }
       if (!client.write(chunk)) upstream.pause();
     });
     client.on('drain', () => upstream.resume());
 
     client.on('data', (chunk: Buffer) => {
+      const late = lateFault;
+      if (late) {
+        const text = clientWindow + chunk.toString('latin1');
+        if (late.arg.pattern.test(text)) {
+          lateFault = undefined;
+          detached = true;
+          cuts++;
+          client.destroy();
+          setTimeout(() => upstream.write(chunk), late.arg.delayMs);
+          upstream.once('close', late.done);
+          return;
+        }
+        clientWindow = text.slice(-512);
+      }
       const fault = clientFault;
       if (fault) {
         const room = fault.arg - fault.seen;
@@ -126,6 +159,9 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
     },
     cutAfterClientBytes(bytes) {
       return new Promise((done) => (clientFault = { arg: bytes, seen: 0, done }));
+    },
+    storeLateWhenClientSends(pattern, delayMs) {
+      return new Promise((done) => (lateFault = { arg: { pattern, delayMs }, done }));
     },
     refuseNext(count) {
       refuse = count;

@@ -16,6 +16,8 @@ export type Fate = 'store' | 'fail' | 'unknown-stored' | 'unknown-lost' | 'throw
 
 export class InMemoryTarget implements MailboxTarget {
   readonly description = 'in-memory target (test double)';
+  /** MailboxTarget.settleMs: nothing lands late here unless a test makes it (landLate). */
+  settleMs = 0;
   /** `${mailbox}\0${folder}` → Message-ID → ref */
   readonly stored = new Map<string, Map<string, string>>();
   /** Every message handed to deliverBatch, in order. */

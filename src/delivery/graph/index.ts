@@ -56,12 +56,23 @@ export interface GraphTargetOptions {
   readonly large?: (tokens: TokenSource) => MailboxTarget;
   readonly retry?: Partial<RetryPolicy>;
   readonly maxThrottled?: number;
+  /** MailboxTarget.settleMs (default GRAPH_SETTLE_MS); the IMAP route's, when longer, wins. */
+  readonly settleMs?: number;
 }
+
+/**
+ * A request Exchange Online received whole is carried out whether or not its
+ * sender waits: 30 s covers its slow answers under load (the service's
+ * timeouts are of that order), after which a message created is found by
+ * its internetMessageId.
+ */
+export const GRAPH_SETTLE_MS = 30_000;
 
 class GraphTarget implements MailboxTarget {
   readonly description: string;
   /** Batches for different mailboxes worth running at once: the limits are per mailbox. */
   readonly parallelism = 256;
+  readonly settleMs: number;
   readonly #http: HttpClient;
   readonly #api: GraphApi;
   readonly #folders: FolderIds;
@@ -85,6 +96,7 @@ class GraphTarget implements MailboxTarget {
     this.#import = { retry: { ...DEFAULT_RETRY, ...o.retry }, maxThrottled: o.maxThrottled ?? 30 };
     this.#maxRequestBytes = o.maxRequestBytes ?? GRAPH_MAX_REQUEST_BYTES;
     this.#large = o.large?.(tokens);
+    this.settleMs = Math.max(o.settleMs ?? GRAPH_SETTLE_MS, this.#large?.settleMs ?? 0);
     this.tokens = tokens;
   }
 

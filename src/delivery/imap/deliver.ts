@@ -10,8 +10,9 @@
 // [TOOBIG]/[LIMIT]); the others go on.
 //
 // When the connection is lost, the command in flight may or may not have been
-// carried out (the server may have stored the messages and lost only its OK).
-// So after reconnecting, with backoff, the folder is asked which of those
+// carried out (the server may have stored the messages and lost only its OK,
+// or may still be storing them). So after reconnecting, with backoff and no
+// sooner than the settle time, the folder is asked which of those
 // messages it holds (UID SEARCH HEADER Message-ID); those count as delivered,
 // and only the rest is sent again. Bounded: after `retry.retries` faults in a
 // row the target is unavailable (DeliveryError with the outcomes known).
@@ -39,6 +40,8 @@ export interface DeliverSettings {
   /** 'off' sends one APPEND per message even where MULTIAPPEND is offered. */
   readonly multiAppend: 'auto' | 'off';
   readonly retry: RetryPolicy;
+  /** Waited, at least, after losing a connection with a command in flight, before asking whether it was stored (MailboxTarget.settleMs). */
+  readonly settleMs: number;
 }
 
 /** The mailbox cannot be acted for: every copy for it fails with this. */
@@ -256,7 +259,9 @@ export async function deliverToMailbox(
         const reason = `${faults} connection faults in a row delivering to ${mailbox}; last: ${describe(e)}`;
         throw new DeliveryError('TARGET_UNAVAILABLE', reason, { cause: e, partial: batch.partial('TARGET_UNAVAILABLE', reason) });
       }
-      await sleep(backoffDelay(settings.retry, faults));
+      // A command received whole may still be being stored: the SEARCH after
+      // reconnecting must not come before it lands, or it would be sent twice.
+      await sleep(Math.max(backoffDelay(settings.retry, faults), batch.inFlight.length > 0 ? settings.settleMs : 0));
     } finally {
       held?.release();
     }

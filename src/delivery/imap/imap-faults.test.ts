@@ -39,7 +39,7 @@ describe('IMAP target: lost connections (fault-injecting proxy)', () => {
   const url = (): string => `imap://${dovecot.masterUser}@127.0.0.1:${proxy.port}?starttls=never`;
 
   before(async () => {
-    dovecot = await startDovecot({ users: ['ana@corp.example', 'bo@corp.example', 'cy@corp.example', 'di@corp.example'] });
+    dovecot = await startDovecot({ users: ['ana@corp.example', 'bo@corp.example', 'cy@corp.example', 'di@corp.example', 'ed@corp.example'] });
     proxy = await startFaultProxy({ host: dovecot.host, port: dovecot.port });
   });
   after(async () => {
@@ -70,6 +70,26 @@ describe('IMAP target: lost connections (fault-injecting proxy)', () => {
       const outcomes = await target.deliverBatch('bo@corp.example', 'Inbox/XIP', messages);
       await cut;
       await assertExactlyOnce(dovecot, 'bo@corp.example', outcomes, messages);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('looks up a command lost in flight only after the settle time: a store that lands late is found, not sent twice', async () => {
+    // The server gets the end of the MULTIAPPEND 600 ms after the client was
+    // cut off, and stores it then. The retry's backoff is 10–100 ms: only the
+    // settle time keeps the SEARCH after it.
+    const target = createImapTarget({ url: url(), password: dovecot.masterPassword, batchSize: 3, retry: FAST_RETRY, settleMs: 1500 });
+    const messages = testMessages('late', 3);
+    try {
+      const cutsBefore = proxy.cuts;
+      const landed = proxy.storeLateWhenClientSends(/Hello from late-2\.\r\n\r\n/, 600);
+      const started = Date.now();
+      const outcomes = await target.deliverBatch('ed@corp.example', 'Inbox/XIP', messages);
+      await landed;
+      assert.equal(proxy.cuts, cutsBefore + 1, 'the client was cut off with its command sent whole');
+      assert.ok(Date.now() - started >= 1500, 'the lookup waited for the settle time');
+      await assertExactlyOnce(dovecot, 'ed@corp.example', outcomes, messages);
     } finally {
       await target.close();
     }

@@ -50,11 +50,24 @@ export interface ImapTargetOptions {
   /** Connections kept open at once, one per mailbox (default 8). */
   readonly maxSessions?: number;
   readonly retry?: Partial<RetryPolicy>;
+  /**
+   * How long the server may still be storing a command received whole after
+   * its sender went away (default 5 s; MailboxTarget.settleMs): waited before
+   * the messages of an interrupted command are looked up.
+   */
+  readonly settleMs?: number;
   readonly connectTimeoutMs?: number;
   readonly socketTimeoutMs?: number;
   /** imapflow's logger (pino-compatible); every command line is logged at debug level. Default: none. */
   readonly logger?: Logger | false;
 }
+
+/**
+ * A server stores a MULTIAPPEND it received whole within milliseconds when
+ * well; seconds under load. 5 s is an order of magnitude above what Dovecot
+ * took on a loaded two-core machine (docs/operations.md).
+ */
+export const DEFAULT_SETTLE_MS = 5_000;
 
 function positive(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new TypeError(`createImapTarget: ${name} must be a positive integer, got ${value}`);
@@ -63,6 +76,7 @@ function positive(name: string, value: number): number {
 
 class ImapTarget implements MailboxTarget, SessionSource {
   readonly description: string;
+  readonly settleMs: number;
   private readonly connect: ConnectSettings;
   private readonly authOption: AuthMode | 'auto';
   private readonly accessToken: AccessTokenSource | undefined;
@@ -114,7 +128,10 @@ class ImapTarget implements MailboxTarget, SessionSource {
       maxCommandBytes: positive('maxCommandBytes', options.maxCommandBytes ?? 32 * 1024 * 1024),
       multiAppend: options.multiAppend ?? 'auto',
       retry: { ...DEFAULT_RETRY, ...options.retry },
+      settleMs: options.settleMs ?? DEFAULT_SETTLE_MS,
     };
+    if (!(Number.isInteger(this.settings.settleMs) && this.settings.settleMs >= 0)) throw new TypeError(`createImapTarget: settleMs must be a whole number of ms, got ${options.settleMs}`);
+    this.settleMs = this.settings.settleMs;
     this.maxSessions = positive('maxSessions', options.maxSessions ?? 8);
   }
 

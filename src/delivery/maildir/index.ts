@@ -59,6 +59,8 @@ async function makeDir(path: string): Promise<boolean> {
 
 class MaildirTarget implements MailboxTarget {
   readonly description: string;
+  /** A message is written and renamed by the run's own process: nothing of a dead run lands later. */
+  readonly settleMs = 0;
   private readonly root: string;
   private readonly ready = new Map<string, Promise<void>>();
   private readonly indexes = new Map<string, MessageIdIndex>();

@@ -161,6 +161,51 @@ export function ledgerContract(name: string, factory: LedgerFactory): void {
         assert.deepEqual(await verdict(second, 1), { verdict: 'recheck' });
       });
 
+      describe('a stopped run settles for the settleMs asked before its copies are taken over', () => {
+        const SETTLE = 5000;
+        const settled = (runId: number, n: number) => ledger.claim(MAILBOX, FOLDER, [id(n)], runId, SETTLE).then((m) => m.get(id(n)));
+
+        it('after its lease lapses: busy with the time it settles, then recheck', async () => {
+          await claim(first, 1);
+          clock.advance(LEASE_MS);
+          const second = await start();
+          assert.deepEqual(await settled(second, 1), { verdict: 'busy', owner: first, settlesAt: new Date(T0 + LEASE_MS + SETTLE) });
+          clock.advance(SETTLE - 1);
+          assert.deepEqual(await settled(second, 1), { verdict: 'busy', owner: first, settlesAt: new Date(T0 + LEASE_MS + SETTLE) });
+          assert.deepEqual(await state(1), { state: 'pending', ref: null, runId: first }, 'a busy answer took nothing');
+          clock.advance(1);
+          assert.deepEqual(await settled(second, 1), { verdict: 'recheck' });
+          assert.deepEqual(await state(1), { state: 'pending', ref: null, runId: second });
+        });
+
+        it('after it is expired: settles from the expiry', async () => {
+          await claim(first, 1);
+          clock.advance(1000);
+          await ledger.expireRun(first);
+          const second = await start();
+          assert.deepEqual(await settled(second, 1), { verdict: 'busy', owner: first, settlesAt: new Date(T0 + 1000 + SETTLE) });
+          clock.advance(SETTLE);
+          assert.deepEqual(await settled(second, 1), { verdict: 'recheck' });
+        });
+
+        it('after it finished: settles from the finish', async () => {
+          await claim(first, 1);
+          clock.advance(2000);
+          await finish(first);
+          const second = await start();
+          assert.deepEqual(await settled(second, 1), { verdict: 'busy', owner: first, settlesAt: new Date(T0 + 2000 + SETTLE) });
+          clock.advance(SETTLE);
+          assert.deepEqual(await settled(second, 1), { verdict: 'recheck' });
+        });
+
+        it('a live owner is busy without a settle time, and the owner itself rechecks at once', async () => {
+          await claim(first, 1);
+          const second = await start();
+          assert.deepEqual(await settled(second, 1), { verdict: 'busy', owner: first });
+          assert.deepEqual(await settled(first, 1), { verdict: 'recheck' });
+        });
+      });
+
       it('answers delivered, with the ref, to every run, and never claims a delivered copy again', async () => {
         await claim(first, 1);
         await ledger.markDelivered([{ ...copy(1), ref: '7:101' }], first);

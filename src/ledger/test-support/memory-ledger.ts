@@ -74,6 +74,7 @@ export class InMemoryLedger implements Ledger {
     const run = this.#runs.get(runId);
     if (!run) throw new XipError('LEDGER_ERROR', `finishRun: there is no run ${runId}`);
     run.finished = true;
+    run.leaseUntil = Math.min(run.leaseUntil, this.#ms());
   }
 
   async recordContainer(c: ContainerRecord): Promise<void> {
@@ -116,7 +117,7 @@ export class InMemoryLedger implements Ledger {
     return (this.#failures.get(runId) ?? []).map((f) => ({ ...f }));
   }
 
-  async claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number): Promise<Map<string, Claim>> {
+  async claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number, settleMs = 0): Promise<Map<string, Claim>> {
     const out = new Map<string, Claim>();
     if (messageIds.length === 0) return (this.#open('claim'), out);
     this.#run('claim', runId);
@@ -130,6 +131,8 @@ export class InMemoryLedger implements Ledger {
         out.set(messageId, { verdict: 'delivered', ref: row.ref });
       } else if (row.runId !== runId && this.#live(this.#runs.get(row.runId))) {
         out.set(messageId, { verdict: 'busy', owner: row.runId });
+      } else if (row.runId !== runId && this.#stoppedAt(this.#runs.get(row.runId)!) + settleMs > this.#ms()) {
+        out.set(messageId, { verdict: 'busy', owner: row.runId, settlesAt: new Date(this.#stoppedAt(this.#runs.get(row.runId)!) + settleMs) });
       } else {
         this.#deliveries.set(key, { state: 'pending', ref: null, runId, attempts: row.attempts + 1 });
         out.set(messageId, { verdict: 'recheck' });
@@ -188,6 +191,11 @@ export class InMemoryLedger implements Ledger {
 
   #live(run: RunRow | undefined): boolean {
     return run !== undefined && !run.finished && run.leaseUntil > this.#ms();
+  }
+
+  /** When a run that is not live stopped: the end of its lease, which its finish ends too. */
+  #stoppedAt(run: RunRow): number {
+    return run.leaseUntil;
   }
 
   #ms(): number {
