@@ -8,8 +8,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { XipError } from '../errors.js';
-import { fileEvidenceStore } from '../evidence/store.js';
 import { evidenceDetailJson, evidenceJson } from '../evidence/view.js';
+import { evidenceStoreFor } from '../home/evidence.js';
 import { withInstallation } from './connector.js';
 import { EXIT_OK, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
@@ -50,7 +50,7 @@ export function registerEvidence(program: Command, io: Output, setExit: SetExit,
         withInstallation(env, async (state) => {
           const row = await state.store.getEvidence(checkSha(sha));
           if (!row) throw new XipError('EVIDENCE_NOT_FOUND', `no file ${sha} in the evidence store`);
-          const intact = await fileEvidenceStore(state.home.evidence).check(sha);
+          const intact = await evidenceStoreFor(state.home, env).check(sha);
           const container = await state.ledger.getContainer(sha);
           const out = evidenceDetailJson(row, intact, container);
           if (flags.json) io.out(JSON.stringify(out));
@@ -70,7 +70,7 @@ export function registerEvidence(program: Command, io: Output, setExit: SetExit,
     .action((sha: string, flags: { output: string; json?: boolean }) =>
       act(flags.json, () =>
         withInstallation(env, async (state) => {
-          const store = fileEvidenceStore(state.home.evidence);
+          const store = evidenceStoreFor(state.home, env);
           const bytes = await store.open(checkSha(sha));
           const hash = createHash('sha256');
           const tap = new Transform({ transform: (chunk: Buffer, _e, cb) => (hash.update(chunk), cb(null, chunk)) });

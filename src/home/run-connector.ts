@@ -6,10 +6,10 @@ import { runConnector, type ConnectorEvent, type Trigger } from '../connector/da
 import type { CrashPoint } from '../connector/import-run.js';
 import type { RunLogJson } from '../connector/run-log.js';
 import { XipError } from '../errors.js';
-import { fileEvidenceStore } from '../evidence/store.js';
 import type { ConnectorStore } from '../ports/connector-store.js';
 import type { Ledger } from '../ports/ledger.js';
 import { loadConnector } from './connectors.js';
+import { evidenceStoreFor } from './evidence.js';
 import type { Home } from './home.js';
 import type { SecretBox } from './secrets.js';
 import { runInputs } from './wiring.js';
@@ -33,6 +33,8 @@ export interface RunRequest {
 export async function runNamedConnector(state: InstallationState, request: RunRequest): Promise<RunLogJson> {
   const { config, row } = await loadConnector(state.store, state.box, request.name);
   if (row.paused) throw new XipError('CONNECTOR_PAUSED', `connector "${request.name}" is paused`);
+  // A wrong XIP_EVIDENCE_* is refused before anything is opened.
+  const evidence = evidenceStoreFor(state.home);
   const inputs = await runInputs(state.home, config);
   try {
     return await runConnector({
@@ -40,7 +42,7 @@ export async function runNamedConnector(state: InstallationState, request: RunRe
       ...(request.settleMs !== undefined ? { settleMs: request.settleMs } : {}),
       name: config.name,
       trigger: request.trigger,
-      evidence: fileEvidenceStore(state.home.evidence),
+      evidence,
       store: state.store,
       ledger: state.ledger,
       command: `xip connector run ${config.name}`,
