@@ -23,7 +23,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { XipError } from '../errors.js';
-import { fileEvidenceStore } from '../evidence/store.js';
+import { evidenceStoreFor } from '../home/evidence.js';
 import { checkPassword, hashPassword, verifyOrDummy } from '../home/passwords.js';
 import { doingOf, FORGET_AFTER_MS, heartbeatMs, startHeartbeat } from '../home/heartbeat.js';
 import { openInstallation } from '../home/state.js';
@@ -91,7 +91,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
             accounts: state.accounts,
             box: state.box,
             home: state.home,
-            evidence: fileEvidenceStore(state.home.evidence),
+            evidence: evidenceStoreFor(state.home),
             consoleDir: join(packageRoot(import.meta.url), 'dist', 'console'),
             passwords: { hash: hashPassword, verify: verifyOrDummy, check: checkPassword },
             workers: state.workers,
