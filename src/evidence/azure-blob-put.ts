@@ -60,7 +60,8 @@ async function stageHashed(store: AzureStoreContext, tmp: BlockBlobClient, bytes
     // Block ids must all have the same length within a blob.
     const id = Buffer.from(`block-${String(blocks.length).padStart(6, '0')}`).toString('base64');
     blocks.push(id);
-    const sent: Promise<void> = timed(store, 'storing a new file', (signal) => tmp.stageBlock(id, () => Readable.from(chunks, { objectMode: false }), length, { abortSignal: signal })).then(
+    const body = () => Readable.from(chunks, { objectMode: false });
+    const sent: Promise<void> = timed(store, 'storing a new file', (signal, progress) => tmp.stageBlock(id, body, length, { abortSignal: signal, onProgress: progress })).then(
       () => undefined,
       (e: unknown) => {
         failed ??= e;

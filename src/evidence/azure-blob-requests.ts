@@ -44,15 +44,16 @@ export function isBlobAbsent(error: unknown): boolean {
 }
 
 /**
- * One request under a watchdog of its own: no answer for timeoutMs aborts
- * it. `op` handles the answers it expects (a 404, a 412); anything else
+ * One request under a watchdog of its own: no answer (or no progress) for
+ * timeoutMs aborts it. `op` handles the answers it expects (a 404, a 412); anything else
  * becomes an XipError through storeError.
  */
-export async function timed<T>(store: AzureStoreContext, doing: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function timed<T>(store: AzureStoreContext, doing: string, op: (signal: AbortSignal, progress: () => void) => Promise<T>): Promise<T> {
   const dog = new Watchdog(store.timeoutMs);
   dog.arm();
   try {
-    return await op(dog.controller.signal);
+    // `progress` re-arms it: a large upload on a slow link is not silence.
+    return await op(dog.controller.signal, () => dog.arm());
   } catch (e) {
     throw storeError(e, doing, store.errors, dog.own);
   } finally {
