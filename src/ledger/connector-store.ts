@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { XipError } from '../errors.js';
 import type { SourceFile } from '../ports/container-source.js';
-import type { ConnectorRow, ConnectorRun, ConnectorStore, EvidenceRow, LeaseHolder } from '../ports/connector-store.js';
+import { SLOT_KEEP_DAYS, type ConnectorRow, type ConnectorRun, type ConnectorStore, type EvidenceRow, type LeaseHolder } from '../ports/connector-store.js';
 import { guard, guardIdempotent, guardRead } from './batches.js';
 import { isSet, type EvidenceTable, type LedgerDatabase, type RunsTable } from './schema.js';
 
@@ -162,6 +162,26 @@ export class KyselyConnectorStore implements ConnectorStore {
   releaseLease(connector: string, token: string): Promise<void> {
     return guardIdempotent('releaseLease', async () => {
       await this.#db.deleteFrom('connector_leases').where('connector', '=', connector).where('holder', '=', token).execute();
+    });
+  }
+
+  claimScheduledSlot(connector: string, scheduledFor: Date, worker: string): Promise<boolean> {
+    // Idempotent for its worker (the answer is whose row it is), so a claim whose commit was not seen is retried safely.
+    return guardIdempotent('claimScheduledSlot', async () => {
+      const now = this.#now();
+      const slot = { connector, scheduled_for: scheduledFor.toISOString() };
+      const inserted = await this.#db
+        .insertInto('scheduled_slots')
+        .values({ ...slot, worker, claimed_at: now.toISOString() })
+        .onConflict((oc) => oc.columns(['connector', 'scheduled_for']).doNothing())
+        .returning('worker')
+        .executeTakeFirst();
+      const holder = inserted?.worker ?? (await this.#db.selectFrom('scheduled_slots').select('worker').where('connector', '=', connector).where('scheduled_for', '=', slot.scheduled_for).executeTakeFirstOrThrow()).worker;
+      if (holder !== worker) return false;
+      // Pruned here rather than in pruneRuns: that one is an admin's command, per connector, and may never be run; the
+      // winner of each slot trims the table instead, so it stays at about SLOT_KEEP_DAYS of slots per connector.
+      await this.#db.deleteFrom('scheduled_slots').where('scheduled_for', '<', new Date(now.getTime() - SLOT_KEEP_DAYS * 86_400_000).toISOString()).execute();
+      return true;
     });
   }
 

@@ -42,6 +42,7 @@ describe('ledger migrations', () => {
       { type: 'table', name: 'items' },
       { type: 'table', name: 'run_failures' },
       { type: 'table', name: 'runs' },
+      { type: 'table', name: 'scheduled_slots' },
       { type: 'table', name: 'sessions' },
       { type: 'table', name: 'setup_token' },
       { type: 'table', name: 'source_files' },

@@ -145,6 +145,16 @@ export interface EvidenceTable {
   code: string | null;
 }
 
+/** A scheduled run claimed by a worker (0008_scheduled_slots): one row per connector and slot. */
+export interface ScheduledSlotsTable {
+  connector: string;
+  /** The slot: the cron's fire time rounded to the minute (home/scheduler.ts). */
+  scheduled_for: string;
+  /** The id of the worker that claimed it (its heartbeat's, home/heartbeat.ts). */
+  worker: string;
+  claimed_at: string;
+}
+
 export interface LedgerDatabase {
   runs: RunsTable;
   containers: ContainersTable;
@@ -156,4 +166,5 @@ export interface LedgerDatabase {
   connector_leases: ConnectorLeasesTable;
   source_files: SourceFilesTable;
   evidence: EvidenceTable;
+  scheduled_slots: ScheduledSlotsTable;
 }

@@ -58,6 +58,9 @@ export interface EvidenceRow {
   readonly code: string | null;
 }
 
+/** How long claimed slots are kept: far longer than any clock skew or late start that could fire a slot again. */
+export const SLOT_KEEP_DAYS = 30;
+
 export interface ConnectorStore {
   /** CONNECTOR_EXISTS when the name is taken. */
   addConnector(name: string, config: string): Promise<void>;
@@ -91,6 +94,16 @@ export interface ConnectorStore {
   /** False when the lease is no longer this holder's (it lapsed and was taken over). */
   renewLease(connector: string, token: string, leaseMs: number): Promise<boolean>;
   releaseLease(connector: string, token: string): Promise<void>;
+
+  /**
+   * Claims a scheduled run (issue 12): true for the worker whose claim of
+   * (connector, scheduledFor) is stored — the first to ask, by one insert
+   * that the key lets through once — false for every other worker. The same
+   * worker asking again gets true again, so that a claim retried after a
+   * lost connection is not lost to its own first attempt. A won claim also
+   * deletes the slots older than SLOT_KEEP_DAYS (of every connector).
+   */
+  claimScheduledSlot(connector: string, scheduledFor: Date, worker: string): Promise<boolean>;
 
   /** The sha256 of a file taken before with this exact name, size and modification time (null: listed, not stored). */
   sourceFile(connector: string, file: SourceFile): Promise<{ sha256: string | null } | undefined>;

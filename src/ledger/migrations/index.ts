@@ -10,6 +10,7 @@ import * as m0004 from './0004_connectors.js';
 import * as m0005 from './0005_accounts.js';
 import * as m0006 from './0006_sso_identities.js';
 import * as m0007 from './0007_workers.js';
+import * as m0008 from './0008_scheduled_slots.js';
 
 export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
@@ -19,6 +20,7 @@ export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fre
   '0005_accounts': m0005,
   '0006_sso_identities': m0006,
   '0007_workers': m0007,
+  '0008_scheduled_slots': m0008,
 });
 
 export const LATEST_MIGRATION = Object.keys(LEDGER_MIGRATIONS).sort().at(-1) as string;
