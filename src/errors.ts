@@ -125,6 +125,7 @@ export const CONNECTOR_CODES = {
   CONNECTOR_NOT_FOUND: 'There is no connector of that name; xip connector list shows them.',
   CONNECTOR_BUSY: 'A run of this connector is already in progress (in this or another process); this one did not start. Nothing is lost: the run in progress, or the next one, takes every new file.',
   CONNECTOR_PAUSED: 'The connector is paused; resume it with xip connector resume NAME.',
+  SLOT_TAKEN: 'Another worker (xip serve on the same database) claimed this scheduled run first and starts it; this worker did not. Nothing to do: each scheduled run starts once across the workers, and xip connector runs NAME shows it.',
   SECRET_KEY_INVALID: 'The secret key (XIP_SECRET_KEY, or keys/secret.key under XIP_HOME) is malformed, or is not the key the secrets were stored with; restore the key the installation was set up with.',
   EVIDENCE_NOT_FOUND: 'No file with that SHA-256 is in the evidence store; xip evidence list shows what is there.',
   EVIDENCE_CORRUPT: 'A file of the evidence store no longer has the SHA-256 it is named by: it was altered on disk. Restore it from a backup of XIP_HOME.',

@@ -25,7 +25,7 @@ import type { Command } from 'commander';
 import { XipError } from '../errors.js';
 import { evidenceStoreFor } from '../home/evidence.js';
 import { checkPassword, hashPassword, verifyOrDummy } from '../home/passwords.js';
-import { doingOf, FORGET_AFTER_MS, heartbeatMs, startHeartbeat } from '../home/heartbeat.js';
+import { doingOf, FORGET_AFTER_MS, heartbeatMs, newWorkerId, startHeartbeat } from '../home/heartbeat.js';
 import { openInstallation } from '../home/state.js';
 import { Scheduler } from '../home/scheduler.js';
 import { jsonLogger } from '../home/run-reporter.js';
@@ -81,7 +81,8 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         const file = createWriteStream(join(state.home.logs, 'serve.log'), { flags: 'a', mode: 0o600 });
         const logger = jsonLogger(2, file);
         const reloadMs = wholeFlag('--reload-seconds', flags.reloadSeconds) * 1000;
-        const scheduler = new Scheduler(state, { logger, reloadMs });
+        const worker = newWorkerId(); // the heartbeat's id, also the one the scheduler claims slots under
+        const scheduler = new Scheduler(state, { logger, reloadMs, worker });
         const { buildServer, ensureSetupToken } = await import('../server/index.js');
         const { packageRoot } = await import('../server/plugins/console.js');
         const app = await buildServer(
@@ -112,7 +113,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         const forgotten = await state.workers.forgetSilent(new Date(Date.now() - FORGET_AFTER_MS));
         if (forgotten > 0) logger.info({ event: 'workers', forgotten }, 'workers not seen for 24 hours forgotten');
         const version = (JSON.parse(await readFile(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
-        const heartbeat = await startHeartbeat(state.workers, { intervalMs: beatMs, version, doing: () => doingOf(scheduler.running()), logger });
+        const heartbeat = await startHeartbeat(state.workers, { id: worker, intervalMs: beatMs, version, doing: () => doingOf(scheduler.running()), logger });
         const token = flags.console ? await ensureSetupToken(state.accounts, new Date()) : undefined;
         const address = await app.listen({ port, host: flags.host });
         if (token) {

@@ -40,10 +40,15 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
-/** Registers this process as a worker and beats until stopped; a failed beat is logged and the next one tried. */
-export async function startHeartbeat(workers: WorkerRegistry, options: { intervalMs: number; version: string; doing: () => string; logger: Logger }): Promise<Heartbeat> {
+/** A worker id, HOST-PID-<random>: made before the heartbeat starts, so that the scheduler claims slots under it (scheduler.ts). */
+export function newWorkerId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Registers this process as a worker (as `id`, a new one by default) and beats until stopped; a failed beat is logged and the next one tried. */
+export async function startHeartbeat(workers: WorkerRegistry, options: { id?: string; intervalMs: number; version: string; doing: () => string; logger: Logger }): Promise<Heartbeat> {
   const host = hostname();
-  const self: Omit<Worker, 'heartbeatAt' | 'doing'> = { id: `${host}-${process.pid}-${randomBytes(4).toString('hex')}`, host, pid: process.pid, startedAt: new Date(), version: options.version };
+  const self: Omit<Worker, 'heartbeatAt' | 'doing'> = { id: options.id ?? newWorkerId(), host, pid: process.pid, startedAt: new Date(), version: options.version };
   const beat = () => workers.beat({ ...self, doing: options.doing() });
   await beat();
   let beating: Promise<void> = Promise.resolve();
