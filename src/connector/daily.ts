@@ -185,6 +185,8 @@ class ContainerVerdicts {
 
   apply(e: ConnectorEvent): void {
     if (e.kind === 'copy-failed') this.#copiesFailed++;
+    // A part that stopped early may have left copies undone: its container stays open.
+    if (e.kind === 'part') this.#copiesFailed += (e.log.failedCopies ?? 0) + (e.log.stoppedBy !== undefined || e.log.containers.some((l) => !l.ok) ? 1 : 0);
     if (e.kind !== 'container') return;
     const { line } = e;
     const failedHere = this.#copiesFailed;

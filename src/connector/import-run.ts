@@ -16,6 +16,7 @@ import type { MappingOptions } from '../mapping/index.js';
 import type { ContainerRef, ContainerSource } from '../ports/container-source.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { MailboxTarget } from '../ports/mailbox-target.js';
+import type { PartRange } from '../ports/run-parts.js';
 import type { StageOptions } from '../xip/container.js';
 import type { Copy, CrashPoint, RunContext } from './context.js';
 import { deliverCopies } from './deliver.js';
@@ -24,7 +25,8 @@ import { prepareItems } from './prepare.js';
 import { Recorder } from './record.js';
 import { RunLog, type RunEvent, type RunLogJson } from './run-log.js';
 import { runSettings, type RunSettingsInput } from './settings.js';
-import { stageContainer } from './stage.js';
+import { importShared, type SharedRuns } from './shared-run.js';
+import { stageContainer, type StagedContainer } from './stage.js';
 import { DeliveryWindow } from './window.js';
 
 export type { CrashPoint } from './context.js';
@@ -51,6 +53,15 @@ export interface ImportOptions {
   readonly onEvent?: ((event: RunEvent) => void) | undefined;
   /** Told the run's id once the ledger opened its record, before the source is listed. */
   readonly onStart?: ((runId: number) => void) | undefined;
+  /**
+   * A part of a shared run (ports/run-parts.ts): the source holds the one
+   * container, and only the items of `range` are imported; the ledger
+   * records this run as a part of `parentRunId`. Its log has no line for the
+   * container unless it was rejected: the parent run has the line.
+   */
+  readonly part?: { readonly range: PartRange; readonly parentRunId: number } | undefined;
+  /** Shares the run's containers with the other workers (shared-run.ts); absent: this process imports them alone. */
+  readonly shared?: SharedRuns | undefined;
 }
 
 export function localRunner(): Runner {
@@ -71,6 +82,7 @@ export async function runImport(options: ImportOptions): Promise<RunLogJson> {
     pid: runner.pid,
     leaseMs: settings.leaseMs,
     ...(options.connector ? { connector: options.connector.name, trigger: options.connector.trigger } : {}),
+    ...(options.part ? { parentRunId: options.part.parentRunId } : {}),
   });
   const log = new RunLog(settings.maxFailuresInLog);
   log.runId = runId;
@@ -113,17 +125,14 @@ async function importContainer(ctx: RunContext, ref: ContainerRef, options: Impo
   const staged = await stageContainer(ctx, ref, options.verify, options.connectorName);
   if (!staged) return;
   ctx.recorder.emit({ kind: 'staged', file: staged.file, sha256: staged.container.sha256, declaredItems: staged.declaredItems });
-  const window = new DeliveryWindow<Copy>(ctx.settings, (mailbox, copies) => deliverCopies(ctx, mailbox, copies));
   const progress = { read: 0 };
-  try {
-    for await (const { copy, mailboxes } of prepareItems(ctx, staged, options.mapping, nextSeq, progress)) {
-      for (const mailbox of mailboxes) await window.add(mailbox, copy);
-    }
-    await window.drain();
-  } finally {
-    // On a failure, batches still in flight read from this container: let them end first.
-    await window.settle();
+  if (options.shared && !options.part) {
+    // Its items are imported by every worker, in parts; this run adds their logs up.
     await staged.container.close();
+    progress.read = await importShared(ctx, options.shared, { file: staged.file, sha256: staged.container.sha256, declaredItems: staged.declaredItems, connector: options.connector?.name ?? options.connectorName });
+  } else {
+    await importItems(ctx, staged, options, nextSeq, progress);
+    if (options.part) return;
   }
   ctx.recorder.emit({
     kind: 'container',
@@ -137,4 +146,18 @@ async function importContainer(ctx: RunContext, ref: ContainerRef, options: Impo
       signer: staged.container.signer.subject,
     },
   });
+}
+
+async function importItems(ctx: RunContext, staged: StagedContainer, options: ImportOptions, nextSeq: () => number, progress: { read: number }): Promise<void> {
+  const window = new DeliveryWindow<Copy>(ctx.settings, (mailbox, copies) => deliverCopies(ctx, mailbox, copies));
+  try {
+    for await (const { copy, mailboxes } of prepareItems(ctx, staged, options.mapping, nextSeq, progress, options.part?.range)) {
+      for (const mailbox of mailboxes) await window.add(mailbox, copy);
+    }
+    await window.drain();
+  } finally {
+    // On a failure, batches still in flight read from this container: let them end first.
+    await window.settle();
+    await staged.container.close();
+  }
 }

@@ -4,10 +4,16 @@
 // or maps to nobody is a failure of its own (with its code); the others go
 // on. At the end, the items read are compared with the count the container
 // declares.
+//
+// A part of a shared run (ports/run-parts.ts) reads only its range of the
+// container's items: those before it are read past (parsed, not built or
+// reported: their own part does that), and reading stops at its end. The
+// part whose range runs to the end checks the count.
 import { XipError } from '../errors.js';
 import { readItems, type Item, type ItemFailure, type ItemResult } from '../items/index.js';
 import { resolveMailboxes, type MappingOptions } from '../mapping/index.js';
 import { buildMessage, createMessageContext, messageIdFor, type MessageContext, type MessageSource } from '../message/index.js';
+import { TO_THE_END, type PartRange } from '../ports/run-parts.js';
 import { crashIf, type Copy, type RunContext } from './context.js';
 import { SeenIds } from './seen-ids.js';
 import type { StagedContainer } from './stage.js';
@@ -21,18 +27,23 @@ export function sourceUserId(item: Item): string | null {
   return item.from.sourceId ?? item.from.email ?? null;
 }
 
-/** Every item of the container that has mailboxes to go to, in source order; reports the rest. */
+/** Every item of the container (or of the range) that has mailboxes to go to, in source order; reports the rest. */
 export async function* prepareItems(
   ctx: RunContext,
   staged: StagedContainer,
   mapping: MappingOptions,
   nextSeq: () => number,
   progress: { read: number },
+  range: Omit<PartRange, 'index'> = { firstSeq: 0, endSeq: TO_THE_END },
 ): AsyncGenerator<PreparedItem> {
   const messages = createMessageContext(staged.container, staged.source);
   /** Message-IDs read from this container: a second item with one is a failure, not a silent duplicate. */
   const seen = new SeenIds(ctx.settings.seenIdsBits);
+  let position = 0;
   for await (const result of readItems(staged.container)) {
+    const at = position++;
+    if (at < range.firstSeq) continue;
+    if (at >= range.endSeq) break;
     progress.read++;
     ctx.recorder.emit({ kind: 'item-read' });
     crashIf(ctx, 'after-item', ++ctx.counters.itemsRead);
@@ -49,7 +60,7 @@ export async function* prepareItems(
     ctx.recorder.emit({ kind: 'planned', seq, copies: mailboxes.length });
     yield { copy: { seq, message, size: message.size, itemId: result.item.id, sourceUserId: sourceUserId(result.item) }, mailboxes };
   }
-  checkCount(ctx, staged, progress.read);
+  if (range.endSeq === TO_THE_END) checkCount(ctx, staged, position);
 }
 
 /** The domains of the directory's addresses and aliases: a participant there is one of the organisation's users. */

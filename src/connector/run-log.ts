@@ -83,7 +83,9 @@ export type RunEvent =
   | { readonly kind: 'planned'; readonly seq: number; readonly copies: number }
   | { readonly kind: 'copy'; readonly seq: number; readonly result: 'delivered' | 'duplicate' | 'elsewhere' }
   | { readonly kind: 'copy-failed'; readonly seq: number; readonly failure: FailureLine }
-  | { readonly kind: 'stopped'; readonly code: string };
+  | { readonly kind: 'stopped'; readonly code: string }
+  /** A part of a shared run finished (ports/run-parts.ts): its log's counts, failures and unmapped users join the run's; its containers do not (the run has its own line). */
+  | { readonly kind: 'part'; readonly log: RunLogJson };
 
 /** Per item: how its copies ended, to count partially imported items. */
 interface ItemTally {
@@ -102,6 +104,8 @@ export class RunLog {
   readonly #maxFailures: number;
   #counts = { itemsFromSource: 0, itemsForImport: 0, imported: 0, skippedDuplicates: 0, inProgressElsewhere: 0, failed: 0, failedCopies: 0, failedItems: 0, skippedNotOnHold: 0, partial: 0, omitted: 0 };
   #stoppedBy: string | undefined;
+  /** Copies the parts of a shared run planned and never attempted. */
+  #partsNotAttempted = 0;
   runId: number | undefined;
 
   constructor(maxFailures = DEFAULT_MAX_FAILURES) {
@@ -149,7 +153,36 @@ export class RunLog {
       case 'stopped':
         this.#stoppedBy ??= event.code;
         return;
+      case 'part':
+        this.#merge(event.log);
+        return;
     }
+  }
+
+  #merge(part: RunLogJson): void {
+    const c = this.#counts;
+    c.itemsFromSource += part.itemsFromSource;
+    c.itemsForImport += part.itemsForImport;
+    c.imported += part.imported;
+    c.partial += part.partiallyImported;
+    c.skippedDuplicates += part.skippedDuplicates;
+    c.inProgressElsewhere += part.inProgressElsewhere;
+    c.failed += part.failed;
+    c.failedCopies += part.failedCopies ?? 0;
+    c.failedItems += part.failedItems ?? 0;
+    c.skippedNotOnHold += part.skippedNotOnHold;
+    c.omitted += part.failuresOmitted;
+    this.#partsNotAttempted += part.notAttempted ?? 0;
+    for (const f of part.failures) this.#keep(f);
+    for (const u of part.unmapped) {
+      const key = unmappedKey(u.sourceId ?? undefined, u.email ?? undefined);
+      const line = this.#unmapped.get(key);
+      if (line) line.items += u.items;
+      else this.#unmapped.set(key, { ...u });
+    }
+    // A container that verified for this run but not for the part (its stored copy changed since): the run says so.
+    for (const line of part.containers) if (!line.ok) this.#containers.push(line);
+    if (part.stoppedBy !== undefined) this.#stoppedBy ??= part.stoppedBy;
   }
 
   get ok(): boolean {
@@ -170,7 +203,7 @@ export class RunLog {
       failed: c.failed,
       failedCopies: c.failedCopies,
       failedItems: c.failedItems,
-      notAttempted: [...this.#tallies.values()].reduce((n, t) => n + t.open, 0),
+      notAttempted: [...this.#tallies.values()].reduce((n, t) => n + t.open, this.#partsNotAttempted),
       failures: this.#failures,
       failuresOmitted: c.omitted,
       unmapped: [...this.#unmapped.values()],
@@ -185,7 +218,7 @@ export class RunLog {
   }
 
   #addUnmapped(sourceId: string | undefined, email: string | undefined): void {
-    const key = `${sourceId ?? ''}\0${email?.toLowerCase() ?? ''}`;
+    const key = unmappedKey(sourceId, email);
     const line = this.#unmapped.get(key);
     if (line) line.items++;
     else this.#unmapped.set(key, { sourceId: sourceId ?? null, email: email ?? null, items: 1 });
@@ -200,6 +233,10 @@ export class RunLog {
       this.#tallies.delete(seq);
     }
   }
+}
+
+function unmappedKey(sourceId: string | undefined, email: string | undefined): string {
+  return `${sourceId ?? ''}\0${email?.toLowerCase() ?? ''}`;
 }
 
 /**

@@ -55,6 +55,7 @@ export class KyselyLedger implements Ledger {
           lease_until: new Date(this.#now().getTime() + info.leaseMs).toISOString(),
           connector: info.connector ?? null,
           trigger: info.trigger ?? null,
+          ...(info.parentRunId !== undefined ? { parent_run_id: info.parentRunId } : {}),
         })
         .returning('id')
         .executeTakeFirstOrThrow();
@@ -250,7 +251,14 @@ export class KyselyLedger implements Ledger {
 
   getFailures(runId: number): Promise<FailureRecord[]> {
     return guardRead('getFailures', async () => {
-      const rows = await this.#db.selectFrom('run_failures').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
+      // The run's own, then those of its parts (a shared run's), each in the order recorded.
+      const rows = await this.#db
+        .selectFrom('run_failures')
+        .selectAll()
+        .where((eb) => eb.or([eb('run_id', '=', runId), eb('run_id', 'in', eb.selectFrom('runs').select('id').where('parent_run_id', '=', runId))]))
+        .orderBy('run_id')
+        .orderBy('seq')
+        .execute();
       return rows.map((r) => ({
         itemId: r.item_id,
         sourceUserId: r.source_user_id,

@@ -91,7 +91,7 @@ export async function openPostgresState(url: string, options: PostgresOptions = 
     const error = ledgerError('migrating', e);
     throw new XipError('LEDGER_ERROR', `opening the database ${scrubSecrets(url)}: ${error.detail ?? error.message}`, { cause: error.cause ?? e });
   }
-  return statesOver(kysely, { now: options.now });
+  return statesOver(kysely, { now: options.now, skipLocked: true });
 }
 
 /** The database under Kysely, not migrated: what openPostgresState builds on, and what tests use to look inside. */

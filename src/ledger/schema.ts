@@ -36,6 +36,8 @@ export interface RunsTable {
   lease_until: string | null;
   /** The connector the run belongs to; null for `xip import` runs. */
   connector: string | null;
+  /** The connector run this run is a part of (migration 0009: a shared run's part), else null. */
+  parent_run_id: number | null;
   /** What started it: 'schedule', 'manual' or 'resume'; null for `xip import`. */
   trigger: string | null;
 }

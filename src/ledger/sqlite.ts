@@ -74,7 +74,7 @@ export async function openSqliteState(path: string, options: SqliteLedgerOptions
     const error = ledgerError('migrating', e);
     throw new XipError('LEDGER_ERROR', `opening the ledger ${path}: ${error.detail ?? error.message}`, { cause: error.cause ?? e });
   }
-  return statesOver(kysely, { now: options.now, writer: preparedDeliveryWriter(kysely, database) });
+  return statesOver(kysely, { now: options.now, writer: preparedDeliveryWriter(kysely, database), skipLocked: false });
 }
 
 /**

@@ -4,12 +4,14 @@
 import type { Kysely } from 'kysely';
 import type { AccountStore } from '../ports/account-store.js';
 import type { ConnectorStore } from '../ports/connector-store.js';
+import type { RunParts } from '../ports/run-parts.js';
 import type { WorkerRegistry } from '../ports/worker-registry.js';
 import { KyselyAccountStore, type AccountDatabase } from './account-store.js';
 import type { DeliveryWriter } from './claims.js';
 import { KyselyConnectorStore } from './connector-store.js';
 import { KyselyLedger } from './kysely-ledger.js';
 import type { Ledger } from './port.js';
+import { KyselyRunParts, type RunPartsDatabase } from './run-parts.js';
 import type { LedgerDatabase } from './schema.js';
 import { KyselyWorkerRegistry, type WorkerDatabase } from './worker-registry.js';
 
@@ -19,13 +21,16 @@ export interface LedgerState {
   readonly connectors: ConnectorStore;
   readonly accounts: AccountStore;
   readonly workers: WorkerRegistry;
+  readonly parts: RunParts;
 }
 
-export function statesOver(kysely: Kysely<LedgerDatabase>, options: { now?: (() => Date) | undefined; writer?: DeliveryWriter | undefined }): LedgerState {
+/** `skipLocked`: the engine has FOR UPDATE SKIP LOCKED (PostgreSQL), for claims of run parts. */
+export function statesOver(kysely: Kysely<LedgerDatabase>, options: { now?: (() => Date) | undefined; writer?: DeliveryWriter | undefined; skipLocked: boolean }): LedgerState {
   const ledger = new KyselyLedger(kysely, { now: options.now, writer: options.writer });
   const connectors = new KyselyConnectorStore(kysely, { now: options.now, close: () => ledger.close() });
   // The same database, seen through the tables of 0005_accounts (account-store.ts types them).
   const accounts = new KyselyAccountStore(kysely as unknown as Kysely<AccountDatabase>);
   const workers = new KyselyWorkerRegistry(kysely as unknown as Kysely<WorkerDatabase>, { now: options.now });
-  return { ledger, connectors, accounts, workers };
+  const parts = new KyselyRunParts(kysely as unknown as Kysely<RunPartsDatabase>, { now: options.now, skipLocked: options.skipLocked });
+  return { ledger, connectors, accounts, workers, parts };
 }

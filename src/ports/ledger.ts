@@ -49,6 +49,8 @@ export interface RunStart {
   readonly connector?: string | undefined;
   /** What started a connector's run. */
   readonly trigger?: 'schedule' | 'manual' | 'resume' | undefined;
+  /** The run this one is a part of (a shared run's part, ports/run-parts.ts): its failures are the parent's too. */
+  readonly parentRunId?: number | undefined;
 }
 
 export interface RunFinish {

@@ -1,0 +1,117 @@
+// The parts of shared runs (issue 12, ports/run-parts.ts) on each engine:
+// opened once, claimed in order and never twice — by 8 processes at once
+// too —, renewed and finished only by the worker that holds them, taken over
+// once a lease lapses; and a part's failures are its parent run's.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TO_THE_END, type PartRange } from '../ports/run-parts.js';
+import type { LedgerState } from './stores.js';
+import { storeEngines } from './test-support/engines.js';
+
+const T0 = new Date('2026-12-01T10:00:00.000Z');
+const LEASE = 60_000;
+const SHA = 'ab'.repeat(32);
+const RANGES: PartRange[] = [
+  { index: 0, firstSeq: 0, endSeq: 100 },
+  { index: 1, firstSeq: 100, endSeq: 200 },
+  { index: 2, firstSeq: 200, endSeq: TO_THE_END },
+];
+
+async function aRun(s: LedgerState): Promise<number> {
+  return s.ledger.startRun({ startedAt: T0, command: 'xip connector run chat', host: 'h', pid: 1, leaseMs: LEASE, connector: 'chat', trigger: 'schedule' });
+}
+
+for (const engine of storeEngines()) describe(`KyselyRunParts (${engine.name})`, () => {
+  it('opens a container\'s parts once; claims them in order, each once, with a lease; none is left to claim after', async () => {
+    const now = T0;
+    const s = await engine.fresh({ now: () => now });
+    try {
+      const runId = await aRun(s);
+      const part = { runId, connector: 'chat', container: SHA, file: 'day.xip' };
+      await s.parts.openParts(part, RANGES);
+      await s.parts.openParts(part, [{ index: 0, firstSeq: 0, endSeq: 5 }]); // a resumed run: nothing changes
+      const a = await s.parts.claimPart('worker-a', LEASE);
+      const b = await s.parts.claimPart('worker-b', LEASE);
+      const c = await s.parts.claimPart('worker-a', LEASE);
+      assert.deepEqual(a, { ...part, ...RANGES[0], worker: 'worker-a', attempt: 1 });
+      assert.deepEqual([b?.index, b?.worker, c?.index, c?.endSeq], [1, 'worker-b', 2, TO_THE_END]);
+      assert.equal(await s.parts.claimPart('worker-c', LEASE), undefined);
+      const parts = await s.parts.partsOf(runId, SHA);
+      assert.deepEqual(parts.map((p) => [p.index, p.state, p.worker, p.attempts, p.leaseUntil?.toISOString()]), [
+        [0, 'working', 'worker-a', 1, new Date(T0.getTime() + LEASE).toISOString()],
+        [1, 'working', 'worker-b', 1, new Date(T0.getTime() + LEASE).toISOString()],
+        [2, 'working', 'worker-a', 1, new Date(T0.getTime() + LEASE).toISOString()],
+      ]);
+      assert.equal(parts[0]!.firstSeq + parts[0]!.endSeq, 100);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('takes a part over once its lease lapses; the first worker can then neither renew nor finish it', async () => {
+    let now = T0;
+    const s = await engine.fresh({ now: () => now });
+    try {
+      const runId = await aRun(s);
+      await s.parts.openParts({ runId, connector: 'chat', container: SHA, file: 'day.xip' }, RANGES.slice(0, 1));
+      const first = (await s.parts.claimPart('worker-a', LEASE))!;
+      now = new Date(T0.getTime() + LEASE / 2);
+      assert.equal(await s.parts.renewPart(first, LEASE), true);
+      now = new Date(T0.getTime() + LEASE / 2 + LEASE - 1);
+      assert.equal(await s.parts.claimPart('worker-b', LEASE), undefined, 'renewed: still worker-a\'s');
+      now = new Date(T0.getTime() + LEASE / 2 + LEASE);
+      const second = (await s.parts.claimPart('worker-b', LEASE))!;
+      assert.deepEqual([second.worker, second.attempt], ['worker-b', 2]);
+      assert.equal(await s.parts.renewPart(first, LEASE), false);
+      assert.equal(await s.parts.finishPart(first, { imported: 1 }), false);
+      assert.equal(await s.parts.finishPart(second, { imported: 2 }), true);
+      const [done] = await s.parts.partsOf(runId, SHA);
+      assert.deepEqual([done!.state, done!.worker, done!.log, done!.leaseUntil], ['done', 'worker-b', { imported: 2 }, null]);
+      now = new Date(T0.getTime() + 10 * LEASE);
+      assert.equal(await s.parts.claimPart('worker-c', LEASE), undefined, 'a done part is never claimed again');
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('gives each of 40 parts to exactly one of 8 connections claiming at once (as 8 processes would)', async () => {
+    const s = await engine.fresh();
+    const others: LedgerState[] = [];
+    try {
+      const runId = await aRun(s);
+      const ranges = Array.from({ length: 40 }, (_, i) => ({ index: i, firstSeq: i * 10, endSeq: i * 10 + 10 }));
+      await s.parts.openParts({ runId, connector: 'chat', container: SHA, file: 'day.xip' }, ranges);
+      for (let i = 0; i < 8; i++) others.push(await s.another());
+      const taken = await Promise.all(
+        others.map(async (o, w) => {
+          const mine: number[] = [];
+          for (let claim = await o.parts.claimPart(`worker-${w}`, LEASE); claim; claim = await o.parts.claimPart(`worker-${w}`, LEASE)) mine.push(claim.index);
+          return mine;
+        }),
+      );
+      const all = taken.flat().sort((x, y) => x - y);
+      assert.deepEqual(all, ranges.map((r) => r.index), `each part once: ${JSON.stringify(taken)}`);
+      assert.ok(taken.filter((t) => t.length > 0).length > 1, 'the parts were spread over several connections');
+    } finally {
+      for (const o of others) await o.ledger.close();
+      await s.dispose();
+    }
+  });
+
+  it('lists a part run\'s failures with its parent run\'s, the parent\'s first', async () => {
+    const s = await engine.fresh();
+    try {
+      const parent = await aRun(s);
+      const part = await s.ledger.startRun({ startedAt: T0, command: 'part 0', host: 'h', pid: 2, leaseMs: LEASE, parentRunId: parent });
+      const other = await aRun(s);
+      const f = (code: string) => ({ itemId: null, sourceUserId: null, mailbox: null, code, reason: code });
+      await s.ledger.recordFailures(part, [f('FROM_PART')]);
+      await s.ledger.recordFailures(parent, [f('FROM_PARENT')]);
+      await s.ledger.recordFailures(other, [f('ELSEWHERE')]);
+      assert.deepEqual((await s.ledger.getFailures(parent)).map((x) => x.code), ['FROM_PARENT', 'FROM_PART']);
+      assert.deepEqual((await s.ledger.getFailures(part)).map((x) => x.code), ['FROM_PART']);
+    } finally {
+      await s.dispose();
+    }
+  });
+});
