@@ -28,6 +28,7 @@ import { checkPassword, hashPassword, verifyOrDummy } from '../home/passwords.js
 import { doingOf, FORGET_AFTER_MS, heartbeatMs, newWorkerId, startHeartbeat } from '../home/heartbeat.js';
 import { openInstallation } from '../home/state.js';
 import { Scheduler } from '../home/scheduler.js';
+import { sharedRunsFor, startPartWorker } from '../home/shared-runs.js';
 import { jsonLogger } from '../home/run-reporter.js';
 import { EXIT_OK, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
@@ -82,7 +83,10 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         const logger = jsonLogger(2, file);
         const reloadMs = wholeFlag('--reload-seconds', flags.reloadSeconds) * 1000;
         const worker = newWorkerId(); // the heartbeat's id, also the one the scheduler claims slots under
-        const scheduler = new Scheduler(state, { logger, reloadMs, worker });
+        // Every worker takes parts of every run, whichever worker started it (home/shared-runs.ts).
+        const shared = sharedRunsFor(state, worker, env);
+        const parts = startPartWorker(shared, logger);
+        const scheduler = new Scheduler(state, { logger, reloadMs, worker, shared });
         const { buildServer, ensureSetupToken } = await import('../server/index.js');
         const { packageRoot } = await import('../server/plugins/console.js');
         const app = await buildServer(
@@ -113,7 +117,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         const forgotten = await state.workers.forgetSilent(new Date(Date.now() - FORGET_AFTER_MS));
         if (forgotten > 0) logger.info({ event: 'workers', forgotten }, 'workers not seen for 24 hours forgotten');
         const version = (JSON.parse(await readFile(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
-        const heartbeat = await startHeartbeat(state.workers, { id: worker, intervalMs: beatMs, version, doing: () => doingOf(scheduler.running()), logger });
+        const heartbeat = await startHeartbeat(state.workers, { id: worker, intervalMs: beatMs, version, doing: () => parts.doing() ?? doingOf(scheduler.running()), logger });
         const token = flags.console ? await ensureSetupToken(state.accounts, new Date()) : undefined;
         const address = await app.listen({ port, host: flags.host });
         if (token) {
@@ -134,6 +138,7 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         });
         await app.close();
         await scheduler.stop();
+        await parts.stop();
         await heartbeat.stop();
         await state.close();
         logger.info({ event: 'serve' }, 'xip serve stopped');

@@ -185,8 +185,10 @@ class ContainerVerdicts {
 
   apply(e: ConnectorEvent): void {
     if (e.kind === 'copy-failed') this.#copiesFailed++;
-    // A part that stopped early may have left copies undone: its container stays open.
-    if (e.kind === 'part') this.#copiesFailed += (e.log.failedCopies ?? 0) + (e.log.stoppedBy !== undefined || e.log.containers.some((l) => !l.ok) ? 1 : 0);
+    // A part that stopped early may have left copies undone, and copies a
+    // part found held elsewhere may be held by a part run that broke off:
+    // its container stays open, and the next run looks again.
+    if (e.kind === 'part') this.#copiesFailed += (e.log.failedCopies ?? 0) + e.log.inProgressElsewhere + (e.log.stoppedBy !== undefined || e.log.containers.some((l) => !l.ok) ? 1 : 0);
     if (e.kind !== 'container') return;
     const { line } = e;
     const failedHere = this.#copiesFailed;

@@ -132,6 +132,7 @@ describe('a run shared by several workers', () => {
         claimPart: (w, l) => parts.claimPart(w, l),
         renewPart: (c, l) => parts.renewPart(c, l),
         finishPart: (c, l) => parts.finishPart(c, l),
+        releasePart: (c) => parts.releasePart(c),
         partsOf: (r, c) => parts.partsOf(r, c),
       },
     };
@@ -147,12 +148,12 @@ describe('a run shared by several workers', () => {
     }
   });
 
-  it('a part whose import throws is done with a log that says so: the run is not ok and names the part', async () => {
+  it('a part whose import throws is given back and tried again; after three claims it is done with a log that says so: the run is not ok and names the part', async () => {
     const state = await openSqliteState(join(dir, `throws-${Date.now()}.db`));
     const target = new InMemoryTarget();
     const normal = sharedFor(state, target, 'w-1');
     const shared = sharedFor(state, target, 'w-1', async (claim) => {
-      if (claim.index === 1) throw Object.assign(new Error('the configuration is gone'), {});
+      if (claim.index === 1) throw new Error('the configuration is gone');
       return normal.importPart(claim);
     });
     try {
@@ -160,6 +161,8 @@ describe('a run shared by several workers', () => {
       assert.equal(log.stoppedBy, 'RUN_FAILED');
       assert.equal(log.itemsFromSource, ITEMS - 10, 'the items of the part that failed were not read');
       assert.ok(log.failures.some((f) => f.code === 'RUN_FAILED' && /part 1 \(from item 10 to item 20\) was not imported: Error: the configuration is gone/.test(f.reason)), JSON.stringify(log.failures));
+      const parts = await state.parts.partsOf(log.runId!, log.containers[0]!.sha256!);
+      assert.deepEqual(parts.map((p) => p.attempts), [1, 3, 1], 'the failing part was claimed three times');
     } finally {
       await state.ledger.close();
     }

@@ -9,10 +9,11 @@
 // Nothing is lost when a worker dies: its part's lease lapses and another
 // worker takes the part over; the copies the dead one had claimed are looked
 // up in the target before any resend (deliver.ts). A part whose import
-// throws (its configuration cannot be read, the ledger fails) is done with a
-// log that says so (stoppedBy): the run is then not ok, its container is not
-// done, and the next run takes the container up again from the evidence
-// store — exactly once makes that safe.
+// throws (a lost database connection, a configuration that cannot be read)
+// is given back for any worker to take again, up to MAX_PART_ATTEMPTS
+// claims; then it is done with a log that says so (stoppedBy): the run is
+// not ok, its container is not done, and the next run takes the container
+// up again from the evidence store — exactly once makes that safe.
 import { setTimeout as delay } from 'node:timers/promises';
 import { XipError } from '../errors.js';
 import { TO_THE_END, type PartClaim, type PartRange, type RunParts } from '../ports/run-parts.js';
@@ -38,6 +39,8 @@ export interface SharedRuns {
 }
 
 export const DEFAULT_PART_SIZE = 5_000;
+/** Claims of one part (the first and the takings-over) after which an import that throws ends the part as stopped. */
+export const MAX_PART_ATTEMPTS = 3;
 
 /**
  * The parts of a container that declares `declared` items: one part when it
@@ -64,6 +67,11 @@ export async function workOnePart(shared: SharedRuns): Promise<boolean> {
   try {
     log = await shared.importPart(claim);
   } catch (e) {
+    clearInterval(renew);
+    if (claim.attempt < MAX_PART_ATTEMPTS) {
+      await shared.parts.releasePart(claim);
+      return true;
+    }
     log = stoppedPart(claim, e);
   } finally {
     clearInterval(renew);

@@ -5,6 +5,7 @@
 import { runConnector, type ConnectorEvent, type Trigger } from '../connector/daily.js';
 import type { CrashPoint } from '../connector/import-run.js';
 import type { RunLogJson } from '../connector/run-log.js';
+import type { SharedRuns } from '../connector/shared-run.js';
 import { XipError } from '../errors.js';
 import type { ConnectorStore } from '../ports/connector-store.js';
 import type { Ledger } from '../ports/ledger.js';
@@ -28,6 +29,8 @@ export interface RunRequest {
   readonly crash?: CrashPoint | undefined;
   /** Overrides the configured settle time (tests, the demo's freshly written files). */
   readonly settleMs?: number | undefined;
+  /** Shares the run's containers with every worker, in parts (home/shared-runs.ts). */
+  readonly shared?: SharedRuns | undefined;
 }
 
 export async function runNamedConnector(state: InstallationState, request: RunRequest): Promise<RunLogJson> {
@@ -48,6 +51,7 @@ export async function runNamedConnector(state: InstallationState, request: RunRe
       command: `xip connector run ${config.name}`,
       onEvent: request.onEvent,
       crash: request.crash,
+      shared: request.shared,
     });
   } finally {
     await inputs.source.close().catch(() => undefined);

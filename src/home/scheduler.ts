@@ -25,12 +25,15 @@ import { runNamedConnector, type InstallationState } from './run-connector.js';
 import { scheduleJob, scheduleKey, zoneOf, type Schedule } from './schedule.js';
 import { logReporter } from './run-reporter.js';
 import type { Trigger } from '../connector/daily.js';
+import type { SharedRuns } from '../connector/shared-run.js';
 
 export interface SchedulerOptions {
   readonly logger: Logger;
   readonly reloadMs?: number;
   /** This worker's id, the one its heartbeat registers (heartbeat.ts newWorkerId): the claimed slots name it. */
   readonly worker: string;
+  /** The runs' containers are imported in parts by every worker (home/shared-runs.ts); absent: each run imports alone. */
+  readonly shared?: SharedRuns | undefined;
 }
 
 /**
@@ -55,6 +58,7 @@ interface Job {
 export class Scheduler {
   readonly #state: InstallationState;
   readonly #logger: Logger;
+  readonly #shared: SharedRuns | undefined;
   readonly #reloadMs: number;
   readonly #worker: string;
   readonly #jobs = new Map<string, Job>();
@@ -65,6 +69,7 @@ export class Scheduler {
   constructor(state: InstallationState, options: SchedulerOptions) {
     this.#state = state;
     this.#logger = options.logger;
+    this.#shared = options.shared;
     this.#reloadMs = options.reloadMs ?? 30_000;
     this.#worker = options.worker;
   }
@@ -187,7 +192,7 @@ export class Scheduler {
   async #run(name: string, trigger: Trigger): Promise<void> {
     const reporter = logReporter(this.#logger, name);
     try {
-      reporter.end({ log: await runNamedConnector(this.#state, { name, trigger, onEvent: reporter.onEvent }) });
+      reporter.end({ log: await runNamedConnector(this.#state, { name, trigger, onEvent: reporter.onEvent, shared: this.#shared }) });
     } catch (e) {
       if (e instanceof XipError && (e.code === 'CONNECTOR_BUSY' || e.code === 'CONNECTOR_PAUSED' || e.code === 'CONNECTOR_NOT_FOUND')) {
         this.#logger.info({ event: 'skipped', connector: name, code: e.code, detail: e.detail }, 'run not started');

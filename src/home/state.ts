@@ -16,6 +16,7 @@ import { isPostgresUrl, openPostgresState } from '../ledger/postgres.js';
 import { openSqliteState } from '../ledger/sqlite.js';
 import type { LedgerState } from '../ledger/stores.js';
 import type { AccountStore } from '../ports/account-store.js';
+import type { RunParts } from '../ports/run-parts.js';
 import type { WorkerRegistry } from '../ports/worker-registry.js';
 import { ensureHome, homeFrom } from './home.js';
 import type { InstallationState } from './run-connector.js';
@@ -44,11 +45,14 @@ export async function openDatabase(env: NodeJS.ProcessEnv, sqlitePath: string, c
 }
 
 /** `command` names this process's database connections (openDatabase). */
-export async function openInstallation(env: NodeJS.ProcessEnv, command = 'cli'): Promise<InstallationState & { readonly accounts: AccountStore; readonly workers: WorkerRegistry; close(): Promise<void> }> {
+export async function openInstallation(
+  env: NodeJS.ProcessEnv,
+  command = 'cli',
+): Promise<InstallationState & { readonly accounts: AccountStore; readonly workers: WorkerRegistry; readonly parts: RunParts; close(): Promise<void> }> {
   const home = homeFrom(env);
   databaseUrl(env); // a wrong URL is refused before anything is made
   await ensureHome(home);
   const box = await openSecretBox(home.root, env);
-  const { ledger, connectors, accounts, workers } = await openDatabase(env, home.database, command);
-  return { home, ledger, store: connectors, accounts, workers, box, close: () => ledger.close() };
+  const { ledger, connectors, accounts, workers, parts } = await openDatabase(env, home.database, command);
+  return { home, ledger, store: connectors, accounts, workers, parts, box, close: () => ledger.close() };
 }

@@ -104,3 +104,11 @@ export async function runInputs(home: Home, config: ConnectorConfig): Promise<Ru
     settleMs: config.settleSeconds * 1000,
   };
 }
+
+/** What a part of a shared run takes (home/shared-runs.ts): the run's inputs but its source, which only the run that fetched reads. The caller closes the target. */
+export async function partInputs(home: Home, config: ConnectorConfig): Promise<Omit<RunInputs, 'source' | 'settleMs'>> {
+  const { verify } = staticInputs(home, config);
+  const mapping = mappingOf(config, await directoryOf(config));
+  const target = await createTarget(targetSpec(home, config));
+  return { target, verify, mapping, folder: config.folder, connectorName: config.name };
+}

@@ -74,6 +74,24 @@ for (const engine of storeEngines()) describe(`KyselyRunParts (${engine.name})`,
     }
   });
 
+  it('a part given back is claimable at once, by the holder only', async () => {
+    const s = await engine.fresh({ now: () => T0 });
+    try {
+      const runId = await aRun(s);
+      await s.parts.openParts({ runId, connector: 'chat', container: SHA, file: 'day.xip' }, RANGES.slice(0, 1));
+      const first = (await s.parts.claimPart('worker-a', LEASE))!;
+      assert.equal(await s.parts.releasePart({ ...first, worker: 'worker-b' }), false, 'not the holder');
+      assert.equal(await s.parts.releasePart(first), true);
+      const [open] = await s.parts.partsOf(runId, SHA);
+      assert.deepEqual([open!.state, open!.worker, open!.leaseUntil], ['open', null, null]);
+      const again = (await s.parts.claimPart('worker-b', LEASE))!;
+      assert.deepEqual([again.worker, again.attempt], ['worker-b', 2]);
+      assert.equal(await s.parts.releasePart(first), false, 'taken again since');
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it('gives each of 40 parts to exactly one of 8 connections claiming at once (as 8 processes would)', async () => {
     const s = await engine.fresh();
     const others: LedgerState[] = [];

@@ -121,6 +121,13 @@ export class KyselyRunParts implements RunParts {
     });
   }
 
+  releasePart(claim: PartClaim): Promise<boolean> {
+    return guardIdempotent('releasePart', async () => {
+      const result = await this.#held(claim).set({ state: 'open', worker: null, lease_until: null }).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
   partsOf(runId: number, container: string): Promise<PartStatus[]> {
     return guardRead('partsOf', async () => {
       const rows = await this.#db.selectFrom('run_parts').selectAll().where('run_id', '=', runId).where('container', '=', container).orderBy('idx').execute();

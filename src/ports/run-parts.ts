@@ -69,6 +69,12 @@ export interface RunParts {
    * it; false (and nothing written) when another worker took it over.
    */
   finishPart(claim: PartClaim, log: unknown): Promise<boolean>;
+  /**
+   * Gives the part back (open, for any worker to claim now) if the worker
+   * still holds it: an import that a passing fault broke off. False when it
+   * was taken over meanwhile.
+   */
+  releasePart(claim: PartClaim): Promise<boolean>;
   /** Every part of the run's container, by index. */
   partsOf(runId: number, container: string): Promise<PartStatus[]>;
 }
