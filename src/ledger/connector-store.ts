@@ -5,11 +5,12 @@
 // the row is written only where the WHERE holds against the row version the
 // upsert sees, and RETURNING tells the winner.
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { XipError } from '../errors.js';
 import type { SourceFile } from '../ports/container-source.js';
 import { SLOT_KEEP_DAYS, type ConnectorRow, type ConnectorRun, type ConnectorStore, type EvidenceRow, type LeaseHolder } from '../ports/connector-store.js';
 import { guard, guardIdempotent, guardRead } from './batches.js';
+import type { RunPartsDatabase } from './run-parts.js';
 import { isSet, type EvidenceTable, type LedgerDatabase, type RunsTable } from './schema.js';
 
 export function newLeaseToken(): string {
@@ -108,8 +109,12 @@ export class KyselyConnectorStore implements ConnectorStore {
             .execute()
         ).map((r) => r.id);
         if (ids.length === 0) return 0;
-        await tx.deleteFrom('run_failures').where('run_id', 'in', ids).execute();
-        await tx.updateTable('runs').set({ log: null }).where('id', 'in', ids).execute();
+        // With their parts (a shared run's): the parts' runs, failures and logs.
+        const parts = (await tx.selectFrom('runs').select('id').where('parent_run_id', 'in', ids).execute()).map((r) => r.id);
+        const all = [...ids, ...parts];
+        await tx.deleteFrom('run_failures').where('run_id', 'in', all).execute();
+        await tx.updateTable('runs').set({ log: null }).where('id', 'in', all).execute();
+        await (tx as unknown as Transaction<RunPartsDatabase>).deleteFrom('run_parts').where('run_id', 'in', ids).execute();
         return ids.length;
       }),
     );

@@ -116,6 +116,26 @@ for (const engine of storeEngines()) describe(`KyselyRunParts (${engine.name})`,
     }
   });
 
+  it('pruning a connector\'s runs prunes their parts too: the parts\' failures, logs and rows', async () => {
+    const s = await engine.fresh();
+    try {
+      const parent = await aRun(s);
+      await s.parts.openParts({ runId: parent, connector: 'chat', container: SHA, file: 'day.xip' }, RANGES.slice(0, 1));
+      const claim = (await s.parts.claimPart('worker-a', LEASE))!;
+      const part = await s.ledger.startRun({ startedAt: T0, command: 'part 0', host: 'h', pid: 2, leaseMs: LEASE, parentRunId: parent });
+      await s.ledger.recordFailures(part, [{ itemId: null, sourceUserId: null, mailbox: null, code: 'FROM_PART', reason: 'x' }]);
+      await s.ledger.finishRun(part, { finishedAt: T0, ok: false, log: { failed: 1 } });
+      await s.parts.finishPart(claim, { failed: 1 });
+      await s.ledger.finishRun(parent, { finishedAt: T0, ok: false, log: { failed: 1 } });
+      assert.equal(await s.connectors.pruneRuns('chat', new Date('2999-01-01T00:00:00Z')), 1);
+      assert.deepEqual(await s.ledger.getFailures(parent), []);
+      assert.deepEqual(await s.rows('select log from runs where log is not null'), []);
+      assert.deepEqual(await s.parts.partsOf(parent, SHA), []);
+    } finally {
+      await s.dispose();
+    }
+  });
+
   it('lists a part run\'s failures with its parent run\'s, the parent\'s first', async () => {
     const s = await engine.fresh();
     try {
