@@ -65,11 +65,18 @@ export class LeaseKeeper {
     }
   }
 
-  /** Throws LEASE_LOST when the claims may no longer be this run's. */
+  /**
+   * Throws LEASE_LOST when the claims may no longer be this run's — or soon
+   * may not be: once half the lease has passed without a renewal (two
+   * renewals missed), the run starts nothing more, so that what it has in
+   * flight ends well before the lease lapses and another run takes its
+   * copies over (after the target's settle time).
+   */
   assertHeld(): void {
-    if (this.#lost || this.#now() - this.#renewedAt >= this.#leaseMs) {
+    const since = this.#now() - this.#renewedAt;
+    if (this.#lost || since >= this.#leaseMs / 2) {
       this.#lost = true;
-      throw new XipError('LEASE_LOST', `run ${this.#runId}: the lease of ${this.#leaseMs} ms was last renewed ${this.#now() - this.#renewedAt} ms ago`);
+      throw new XipError('LEASE_LOST', `run ${this.#runId}: the lease of ${this.#leaseMs} ms was last renewed ${since} ms ago; a run stops starting work once half of it has passed`);
     }
   }
 
