@@ -134,6 +134,58 @@ for (const engine of storeEngines()) describe(`KyselyAccountStore (${engine.name
     assert.deepEqual(await db.rows('select token_hash from setup_token'), [{ token_hash: 't3' }], 'a refused token is not taken');
   });
 
+  const pendingSignIn = (handleHash: string, createdAt = T0, ttlMs = 600_000) => ({ handleHash, sealed: `sealed-${handleHash}`, createdAt, expiresAt: new Date(createdAt.getTime() + ttlMs) });
+
+  it('keeps a pending sign-in under its handle hash and gives it once', async () => {
+    await accounts.putPendingSignIn(pendingSignIn('h1'), 100);
+    await accounts.putPendingSignIn(pendingSignIn('h2'), 100);
+    assert.deepEqual(
+      await db.rows('select handle_sha256, sealed, created_at, expires_at from sso_pending order by handle_sha256'),
+      [
+        { handle_sha256: 'h1', sealed: 'sealed-h1', created_at: '2026-03-01T10:00:00.000Z', expires_at: '2026-03-01T10:10:00.000Z' },
+        { handle_sha256: 'h2', sealed: 'sealed-h2', created_at: '2026-03-01T10:00:00.000Z', expires_at: '2026-03-01T10:10:00.000Z' },
+      ],
+      'ISO text',
+    );
+    assert.equal(await accounts.takePendingSignIn('h1', later(1000)), 'sealed-h1');
+    assert.equal(await accounts.takePendingSignIn('h1', later(2000)), undefined, 'taken already');
+    assert.equal(await accounts.takePendingSignIn('unknown', later(2000)), undefined);
+    assert.deepEqual(await db.rows('select handle_sha256 from sso_pending'), [{ handle_sha256: 'h2' }], 'the other stays');
+  });
+
+  it('gives no pending sign-in at or after its expiry, and prunes the expired ones when another starts', async () => {
+    await accounts.putPendingSignIn(pendingSignIn('old', T0, 60_000), 100);
+    await accounts.putPendingSignIn(pendingSignIn('young', later(30_000), 60_000), 100);
+    assert.equal(await accounts.takePendingSignIn('old', later(60_000)), undefined, 'expired at expiresAt');
+    await accounts.putPendingSignIn(pendingSignIn('new', later(60_000), 60_000), 100);
+    assert.deepEqual(await db.rows('select handle_sha256 from sso_pending order by handle_sha256'), [{ handle_sha256: 'new' }, { handle_sha256: 'young' }], 'the expired one pruned');
+    assert.equal(await accounts.takePendingSignIn('young', later(89_999)), 'sealed-young', 'good until its expiry');
+  });
+
+  it('keeps at most `max` pending sign-ins: the oldest go first', async () => {
+    for (let i = 1; i <= 5; i++) await accounts.putPendingSignIn(pendingSignIn(`h${i}`, later(i * 1000)), 3);
+    assert.deepEqual(await db.rows('select handle_sha256 from sso_pending order by handle_sha256'), [{ handle_sha256: 'h3' }, { handle_sha256: 'h4' }, { handle_sha256: 'h5' }]);
+    assert.equal(await accounts.takePendingSignIn('h2', later(6000)), undefined);
+    assert.equal(await accounts.takePendingSignIn('h5', later(6000)), 'sealed-h5');
+  });
+
+  it('gives a pending sign-in to one of two stores over one database taking it at once', async () => {
+    // On SQLite the two synchronous connections answer one after the other; on PostgreSQL the two deletes race.
+    const other = await db.another();
+    try {
+      for (let i = 0; i < 8; i++) {
+        await accounts.putPendingSignIn(pendingSignIn(`race-${i}`), 100);
+        const both = await Promise.all(i % 2 === 0 ? [accounts.takePendingSignIn(`race-${i}`, later(1000)), other.accounts.takePendingSignIn(`race-${i}`, later(1000))] : [other.accounts.takePendingSignIn(`race-${i}`, later(1000)), accounts.takePendingSignIn(`race-${i}`, later(1000))]);
+        assert.deepEqual(both.filter((s) => s !== undefined), [`sealed-race-${i}`], `race ${i}: one store gets it`);
+      }
+      await other.accounts.putPendingSignIn(pendingSignIn('started-on-b'), 100);
+      assert.equal(await accounts.takePendingSignIn('started-on-b', later(1000)), 'sealed-started-on-b', 'started through one, finished through the other');
+    } finally {
+      await other.ledger.close();
+    }
+    assert.deepEqual(await db.rows('select handle_sha256 from sso_pending'), []);
+  });
+
   it('keeps at most one setup token row, whatever writes the table', async () => {
     const T = "'2026-01-01T00:00:00.000Z'";
     await db.exec(`insert into setup_token (id, token_hash, created_at) values (1, 'x', ${T})`);

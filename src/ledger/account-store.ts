@@ -5,7 +5,7 @@
 // trigger; this file only ever inserts into it.
 import type { Generated, Kysely, Selectable } from 'kysely';
 import { XipError } from '../errors.js';
-import { ROLES, type Account, type AccountStore, type AuditEntry, type AuditQuery, type Role, type Session, type SsoIdentity } from '../ports/account-store.js';
+import { ROLES, type Account, type AccountStore, type AuditEntry, type AuditQuery, type PendingSignInRecord, type Role, type Session, type SsoIdentity } from '../ports/account-store.js';
 import { guard, guardIdempotent, guardRead } from './batches.js';
 import { isForeignKeyViolation } from './faults.js';
 import { isSet, type Flag } from './schema.js';
@@ -57,11 +57,20 @@ export interface AccountIdentitiesTable {
   created_at: string;
 }
 
+/** 0010_sso_pending. */
+export interface SsoPendingTable {
+  handle_sha256: string;
+  sealed: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface AccountDatabase {
   accounts: AccountsTable;
   account_identities: AccountIdentitiesTable;
   sessions: SessionsTable;
   setup_token: SetupTokenTable;
+  sso_pending: SsoPendingTable;
   audit: AuditTable;
 }
 
@@ -261,6 +270,42 @@ export class KyselyAccountStore implements AccountStore {
         return r.numDeletedRows > 0n;
       }),
     );
+  }
+
+  putPendingSignIn(pending: PendingSignInRecord, max: number): Promise<void> {
+    // Idempotent: a handle is 32 random bytes, so a conflict is this put run again after a lost connection.
+    return guardIdempotent('putPendingSignIn', async () => {
+      const now = pending.createdAt.toISOString();
+      await this.#db.deleteFrom('sso_pending').where('expires_at', '<=', now).execute();
+      // Every sign-in lives as long, so expiry order is start order (and the index on expires_at serves both).
+      const oldestKept = await this.#db
+        .selectFrom('sso_pending')
+        .select('expires_at')
+        .orderBy('expires_at', 'desc')
+        .limit(1)
+        .offset(Math.max(0, max - 1))
+        .executeTakeFirst();
+      if (oldestKept) await this.#db.deleteFrom('sso_pending').where('expires_at', '<=', oldestKept.expires_at).execute();
+      await this.#db
+        .insertInto('sso_pending')
+        .values({ handle_sha256: pending.handleHash, sealed: pending.sealed, created_at: now, expires_at: pending.expiresAt.toISOString() })
+        .onConflict((oc) => oc.column('handle_sha256').doNothing())
+        .execute();
+    });
+  }
+
+  takePendingSignIn(handleHash: string, now: Date): Promise<string | undefined> {
+    // One conditional DELETE … RETURNING (SQLite ≥ 3.35, PostgreSQL): the row goes to whichever statement deletes it first,
+    // so a replayed callback finds nothing on any worker. Not run again on a lost connection: it may have been taken.
+    return guard('takePendingSignIn', async () => {
+      const row = await this.#db
+        .deleteFrom('sso_pending')
+        .where('handle_sha256', '=', handleHash)
+        .where('expires_at', '>', now.toISOString())
+        .returning('sealed')
+        .executeTakeFirst();
+      return row?.sealed;
+    });
   }
 
   audit(entry: Omit<AuditEntry, 'seq'>): Promise<number> {

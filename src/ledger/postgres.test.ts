@@ -56,10 +56,10 @@ describe('PostgreSQL migrations', () => {
     await state.ledger.close();
     assert.deepEqual([...ran], Object.keys(LEDGER_MIGRATIONS).map((n) => [n, 1]));
     const tables = await dbs.query<{ table_name: string }>(url, "select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely%' order by table_name");
-    assert.deepEqual(tables.map((t) => t.table_name), ['account_identities', 'accounts', 'audit', 'connector_leases', 'connectors', 'containers', 'deliveries', 'evidence', 'folders', 'items', 'run_failures', 'run_parts', 'runs', 'scheduled_slots', 'sessions', 'setup_token', 'source_files', 'workers']);
+    assert.deepEqual(tables.map((t) => t.table_name), ['account_identities', 'accounts', 'audit', 'connector_leases', 'connectors', 'containers', 'deliveries', 'evidence', 'folders', 'items', 'run_failures', 'run_parts', 'runs', 'scheduled_slots', 'sessions', 'setup_token', 'source_files', 'sso_pending', 'workers']);
     const types = await dbs.query<{ c: string; data_type: string }>(
       url,
-      "select table_name || '.' || column_name as c, data_type from information_schema.columns where (table_name, column_name) in (('runs','id'),('runs','lease_until'),('runs','ok'),('accounts','disabled'),('evidence','size'),('audit','seq'),('scheduled_slots','scheduled_for'),('run_parts','lease_until')) order by c",
+      "select table_name || '.' || column_name as c, data_type from information_schema.columns where (table_name, column_name) in (('runs','id'),('runs','lease_until'),('runs','ok'),('accounts','disabled'),('evidence','size'),('audit','seq'),('scheduled_slots','scheduled_for'),('run_parts','lease_until'),('sso_pending','expires_at')) order by c",
     );
     assert.deepEqual(types, [
       { c: 'accounts.disabled', data_type: 'boolean' },
@@ -70,6 +70,7 @@ describe('PostgreSQL migrations', () => {
       { c: 'runs.lease_until', data_type: 'timestamp with time zone' },
       { c: 'runs.ok', data_type: 'boolean' },
       { c: 'scheduled_slots.scheduled_for', data_type: 'timestamp with time zone' },
+      { c: 'sso_pending.expires_at', data_type: 'timestamp with time zone' },
     ]);
     const triggers = await dbs.query<{ tgname: string }>(url, "select tgname from pg_trigger where tgrelid = 'audit'::regclass and not tgisinternal order by tgname");
     assert.deepEqual(triggers.map((t) => t.tgname), ['audit_no_delete', 'audit_no_truncate', 'audit_no_update']);

@@ -6,7 +6,9 @@
 //
 // Secrets never stored in the clear: a password is kept as its argon2id
 // hash (PHC string), a session as the SHA-256 of its random id (the cookie
-// holds the id), the first account's one-time setup token as its SHA-256.
+// holds the id), the first account's one-time setup token as its SHA-256,
+// a pending single sign-on under the SHA-256 of its handle, sealed under a
+// key only that handle gives (src/server/oidc/pending.ts).
 
 export const ROLES = ['connector-admin', 'viewer', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
@@ -67,6 +69,19 @@ export interface SsoIdentity {
   readonly subject: string;
 }
 
+/**
+ * A single sign-on started and not yet finished, as the store keeps it: under
+ * the SHA-256 (hex) of the random handle the browser's flow cookie holds;
+ * what its callback needs (state, nonce, PKCE verifier) sealed by
+ * src/server/oidc/pending.ts, opaque here.
+ */
+export interface PendingSignInRecord {
+  readonly handleHash: string;
+  readonly sealed: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
 export interface AccountStore {
   createAccount(account: { name: string; role: Role; passwordHash: string | null; at: Date }): Promise<void>;
   /** A password-less account bound to this identity, in one transaction: ACCOUNT_EXISTS when the name is taken (or the identity already has an account). */
@@ -92,6 +107,20 @@ export interface AccountStore {
   setSetupToken(tokenHash: string, at: Date): Promise<void>;
   /** Takes the setup token if it matches and no account exists yet: true once, then false. */
   consumeSetupToken(tokenHash: string): Promise<boolean>;
+
+  /**
+   * Keeps a sign-in started, first removing those expired at its createdAt
+   * and, past `max` kept, the oldest: a flood of starts from many addresses
+   * (the start route's rate limit is per address) cannot grow the table.
+   */
+  putPendingSignIn(pending: PendingSignInRecord, max: number): Promise<void>;
+  /**
+   * The sealed sign-in kept under this handle hash and unexpired at `now`,
+   * removed in the same statement: of two callbacks with one handle, on any
+   * workers, one gets it; undefined for the other, an unknown handle or an
+   * expired one.
+   */
+  takePendingSignIn(handleHash: string, now: Date): Promise<string | undefined>;
 
   /** Appends to the trail; returns the entry's seq. Never updated or deleted. */
   audit(entry: Omit<AuditEntry, 'seq'>): Promise<number>;

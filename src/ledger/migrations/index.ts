@@ -12,6 +12,7 @@ import * as m0006 from './0006_sso_identities.js';
 import * as m0007 from './0007_workers.js';
 import * as m0008 from './0008_scheduled_slots.js';
 import * as m0009 from './0009_run_parts.js';
+import * as m0010 from './0010_sso_pending.js';
 
 export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
@@ -23,6 +24,7 @@ export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fre
   '0007_workers': m0007,
   '0008_scheduled_slots': m0008,
   '0009_run_parts': m0009,
+  '0010_sso_pending': m0010,
 });
 
 export const LATEST_MIGRATION = Object.keys(LEDGER_MIGRATIONS).sort().at(-1) as string;
