@@ -4,10 +4,10 @@
 // the OpenAPI document (docs/console.md lists them); public, GET only.
 //
 //   GET /auth/oidc/start     302 to the provider's authorization endpoint (PKCE S256, state, nonce);
-//                            the sign-in is kept server-side (pending.ts) under a random handle set
-//                            as the cookie xip_oidc: HttpOnly, SameSite=Lax (the provider's redirect
-//                            back is a cross-site navigation, which Strict would strip), Path the
-//                            callback's folder, 10 minutes.
+//                            the sign-in is kept in the database (pending.ts: any worker may finish
+//                            it) under a random handle set as the cookie xip_oidc: HttpOnly,
+//                            SameSite=Lax (the provider's redirect back is a cross-site navigation,
+//                            which Strict would strip), Path the callback's folder, 10 minutes.
 //   GET /auth/oidc/callback  takes that sign-in (once), has openid-client check the answer and the
 //                            ID token, finds or makes the account (sign-in.ts), opens the same session
 //                            as a password sign-in (sessions.ts) and sends the browser to /connectors;
@@ -34,7 +34,7 @@ export const FLOW_COOKIE = 'xip_oidc';
 /** Who acts in the audit trail when single sign-on makes an account or changes its role. */
 export const SSO_ACTOR = 'sso';
 const ANONYMOUS = 'anonymous';
-/** Starts and callbacks per address and minute: each start keeps a sign-in in memory, each callback may call the provider. */
+/** Starts and callbacks per address and minute: each start keeps a sign-in in the database, each callback may call the provider. */
 export const SSO_PER_MINUTE = 30;
 
 /** The path prefix the server is reached under, from the redirect URL (a proxy may serve it under /xip): "" when at the root. */
@@ -59,7 +59,7 @@ export interface OidcRoutesOptions {
 export const oidcRoutes: FastifyPluginAsyncZod<OidcRoutesOptions> = async (app, { deps, options, provider }) => {
   const base = basePath(provider.options.redirectUrl);
   const flowCookie = { httpOnly: true, sameSite: 'lax', path: `${base}/auth/oidc`, secure: options.secureCookies } as const;
-  const pending = new PendingSignIns();
+  const pending = new PendingSignIns(deps.accounts);
   // The session's CSRF secret is made by @fastify/csrf-protection, as at a password sign-in: its generateCsrf in this scope too.
   app.decorateRequest('session', null);
   await useCsrf(app as unknown as FastifyInstance);
@@ -71,7 +71,7 @@ export const oidcRoutes: FastifyPluginAsyncZod<OidcRoutesOptions> = async (app, 
   app.get('/start', { config, schema: { hide: true } }, async (_request, reply) => {
     const { url, pending: signIn } = await provider.begin();
     const handle = newToken();
-    pending.put(handle, signIn, deps.now());
+    await pending.put(handle, signIn, deps.now());
     reply.setCookie(FLOW_COOKIE, handle, { ...flowCookie, maxAge: PENDING_TTL_MS / 1000 });
     return reply.redirect(url.href, 302);
   });
@@ -81,7 +81,7 @@ export const oidcRoutes: FastifyPluginAsyncZod<OidcRoutesOptions> = async (app, 
     reply.clearCookie(FLOW_COOKIE, flowCookie);
     const search = new URL(request.url, 'http://callback.invalid').search;
     try {
-      const signIn = handle !== undefined && isTokenForm(handle) ? pending.take(handle, deps.now()) : undefined;
+      const signIn = handle !== undefined && isTokenForm(handle) ? await pending.take(handle, deps.now()) : undefined;
       if (!signIn) throw new SsoRefusal('SSO_STATE_INVALID', handle === undefined ? 'no-flow-cookie' : 'sign-in-unknown', null);
       const state = new URLSearchParams(search).get('state');
       if (state === null || !sameSecret(state, signIn.state)) throw new SsoRefusal('SSO_STATE_INVALID', 'state-mismatch', null);
