@@ -23,7 +23,34 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   status: async () => (await import('./status.js')).registerStatus,
 };
 
-export async function main(argv: readonly string[], io: Output = processOutput, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * --database URL, a global option: the same as XIP_DATABASE_URL, for every
+ * command that opens the installation. Without a password: a command line
+ * is visible to every user of the machine (ps, /proc); the password comes
+ * from PGPASSWORD or ~/.pgpass (read by pg), or XIP_DATABASE_URL is used.
+ */
+function databaseFlag(program: Command, env: NodeJS.ProcessEnv): void {
+  program.option('--database <url>', 'the installation\'s PostgreSQL database, postgres://USER@HOST:PORT/DATABASE, as XIP_DATABASE_URL; its password in PGPASSWORD or ~/.pgpass, never here');
+  program.hook('preAction', () => {
+    const url = program.opts<{ database?: string }>().database;
+    if (url === undefined) return;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^postgres(ql)?:$/.test(parsed.protocol)) program.error('USAGE: --database must be postgres://USER@HOST:PORT/DATABASE', { exitCode: EXIT_USAGE, code: 'USAGE' });
+    if (parsed.password !== '') {
+      program.error('USAGE: --database must not carry a password (a command line is visible to every user of the machine): put it in PGPASSWORD or ~/.pgpass, or give the whole URL in XIP_DATABASE_URL', { exitCode: EXIT_USAGE, code: 'USAGE' });
+    }
+    env.XIP_DATABASE_URL = url;
+  });
+}
+
+export async function main(argv: readonly string[], io: Output = processOutput, processEnv: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // A copy: --database sets XIP_DATABASE_URL in it for the command, not in the caller's environment.
+  const env = { ...processEnv };
   let exitCode = 0;
   const setExit = (code: number) => {
     exitCode = code;
@@ -35,6 +62,7 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     .configureOutput({ writeOut: (s) => io.out(...s.replace(/\n$/, '').split('\n')), writeErr: (s) => io.err(...s.replace(/\n$/, '').split('\n')) })
     .showHelpAfterError('(run xip --help for the commands)');
   program.addHelpText('after', '\nExit codes: 0 verified (or done), 1 rejected (the code says why), 2 usage or I/O error.');
+  databaseFlag(program, env);
   const name = argv[2];
   const wanted = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);
   for (const command of wanted) (await COMMANDS[command]!())(program, io, setExit, env);
