@@ -60,7 +60,7 @@ export interface ImportOptions {
    * container unless it was rejected: the parent run has the line.
    */
   readonly part?: { readonly range: PartRange; readonly parentRunId: number } | undefined;
-  /** Shares the run's containers with the other workers (shared-run.ts); absent: this process imports them alone. */
+  /** Shares a connector's run's containers with the other workers (shared-run.ts); absent, or a run of no connector: this process imports them alone. */
   readonly shared?: SharedRuns | undefined;
 }
 
@@ -126,10 +126,10 @@ async function importContainer(ctx: RunContext, ref: ContainerRef, options: Impo
   if (!staged) return;
   ctx.recorder.emit({ kind: 'staged', file: staged.file, sha256: staged.container.sha256, declaredItems: staged.declaredItems });
   const progress = { read: 0 };
-  if (options.shared && !options.part) {
-    // Its items are imported by every worker, in parts; this run adds their logs up.
+  if (options.shared && options.connector && !options.part) {
+    // Its items are imported by every worker, in parts, with the connector's configuration; this run adds their logs up.
     await staged.container.close();
-    progress.read = await importShared(ctx, options.shared, { file: staged.file, sha256: staged.container.sha256, declaredItems: staged.declaredItems, connector: options.connector?.name ?? options.connectorName });
+    progress.read = await importShared(ctx, options.shared, { file: staged.file, sha256: staged.container.sha256, declaredItems: staged.declaredItems, connector: options.connector.name });
   } else {
     await importItems(ctx, staged, options, nextSeq, progress);
     if (options.part) return;
