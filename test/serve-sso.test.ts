@@ -42,15 +42,27 @@ function flags(overrides: Record<string, string | undefined> = {}): string[] {
 
 const env = (extra: Record<string, string | undefined> = {}) => ({ XIP_HOME: join(dir, `home-${++homes}`), NODE_EXTRA_CA_CERTS: double.caPath, XIP_OIDC_CLIENT_SECRET: double.clientSecret, ...extra });
 
-/** xip serve with these flags must stop at once with exit 2; one that starts instead is stopped after 15 s and fails the test. */
+/**
+ * xip serve with these flags must stop with exit 2 before it serves; one that
+ * starts instead (it logs "xip serve started") is stopped and fails the test.
+ * No clock decides: a slow machine only makes it slower.
+ */
 async function refused(args: string[], extra: Record<string, string | undefined> = {}) {
   const child = spawn(process.execPath, [XIP_BIN, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env(extra) }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGTERM'), 15_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
-  const r = { code, stderr };
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const started = new Promise<'started'>((resolve) =>
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/xip serve started/.test(stderr)) resolve('started');
+    }),
+  );
+  if ((await Promise.race([exited, started])) === 'started') {
+    child.kill('SIGTERM');
+    await exited;
+    assert.fail(`xip serve started instead of refusing: ${stderr}`);
+  }
+  const r = { code: await exited, stderr };
   assert.equal(r.code, 2, `exit 2: ${r.stderr}`);
   assert.ok(!r.stderr.includes(double.clientSecret), 'the secret is in no message');
   return r.stderr;
