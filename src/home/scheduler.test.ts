@@ -65,7 +65,7 @@ async function installation(engine: EngineUnderTest) {
     target: { to: `maildir:${join(root, 'mail')}` },
     settleSeconds: 0,
   });
-  const worker = async (id: string): Promise<Worker> => {
+  const worker = async (id: string, reloadMs = 3_600_000): Promise<Worker> => {
     const home = homeFrom({ XIP_HOME: join(root, id) });
     await ensureHome(home);
     const box = await openSecretBox(home.root, ENV);
@@ -79,7 +79,7 @@ async function installation(engine: EngineUnderTest) {
         done();
       },
     });
-    const scheduler = new Scheduler({ home, ledger: state.ledger, store: state.connectors, box }, { logger: pino({ level: 'info' }, sink), worker: id, reloadMs: 3_600_000 });
+    const scheduler = new Scheduler({ home, ledger: state.ledger, store: state.connectors, box }, { logger: pino({ level: 'info' }, sink), worker: id, reloadMs });
     schedulers.push(scheduler);
     return { scheduler, logs, state };
   };
@@ -96,9 +96,32 @@ async function installation(engine: EngineUnderTest) {
   };
 }
 
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const skips = (w: Worker) => w.logs.filter((l) => l.event === 'skipped').map((l) => [l.code, l.level]);
 
 for (const engine of storeEngines()) describe(`scheduled runs across workers (${engine.name})`, () => {
+  it('a run whose worker died is resumed by a live worker at its next reload; while its lease is live it is left alone', async () => {
+    const i = await installation(engine);
+    try {
+      const a = await i.worker('host-a-101-aaaaaaaa', 100);
+      await a.scheduler.start();
+      // Another worker's run of chat, renewed by nobody from here on: its worker died.
+      await i.s.ledger.startRun({ startedAt: new Date(), command: 'xip connector run chat', host: 'host-z', pid: 9, leaseMs: 1_500, connector: 'chat', trigger: 'schedule' });
+      await delay(700);
+      assert.deepEqual(await i.runs(), [{ trigger: 'schedule', ok: null }], 'live: left to its worker');
+      const deadline = Date.now() + 20_000;
+      while (!(await i.runs()).some((r) => r.trigger === 'resume' && r.ok === true) && Date.now() < deadline) await delay(100);
+      assert.deepEqual(await i.runs(), [
+        { trigger: 'schedule', ok: null },
+        { trigger: 'resume', ok: true },
+      ]);
+      assert.ok(!a.logs.some((l) => l.code === 'CONNECTOR_BUSY'), 'no CONNECTOR_BUSY while the run was live');
+    } finally {
+      await i.close();
+    }
+  });
+
   it('two workers firing the same slot, the second after the first run ended: one run; the second logs SLOT_TAKEN (info) and runs nothing', async () => {
     const i = await installation(engine);
     try {

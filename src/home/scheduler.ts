@@ -14,7 +14,9 @@
 //   already ended, which the lease alone would not prevent (a worker whose
 //   clock is behind, or that fired late). "Run now" and resumes claim no slot.
 // - A run interrupted by a crash (its record never finished and its lease
-//   lapsed) resumes when the scheduler starts: that connector runs at once.
+//   lapsed) resumes when the scheduler starts: that connector runs at once;
+//   and at each reload of a worker that goes on, once its lease has lapsed
+//   (the worker that ran it died).
 // - A run that fails (source unreachable…) is recorded with its code; the
 //   next scheduled time tries again.
 import type { Cron } from 'croner';
@@ -77,7 +79,13 @@ export class Scheduler {
   async start(): Promise<void> {
     await this.#reload();
     await this.#resumeInterrupted();
-    this.#reloader = setInterval(() => void this.#reload().catch((e) => this.#logger.error({ event: 'reload', err: String(e) }, 'reading the connectors failed')), this.#reloadMs);
+    this.#reloader = setInterval(
+      () =>
+        void this.#reload()
+          .then(() => this.#resumeLapsed())
+          .catch((e) => this.#logger.error({ event: 'reload', err: String(e) }, 'reading the connectors failed')),
+      this.#reloadMs,
+    );
   }
 
   /**
@@ -157,6 +165,21 @@ export class Scheduler {
     for (const name of this.#jobs.keys()) {
       const [last] = await this.#state.store.listRuns(name, 1);
       if (last && last.finishedAt === null) void this.#fire(name, 'resume');
+    }
+  }
+
+  /**
+   * A run interrupted while workers go on — its last record unfinished, its
+   * lease lapsed: the worker that ran it died — is resumed by the first
+   * worker to see it at a reload, not only by one that starts (the
+   * connector's lease lets one through). A run whose lease is live is left
+   * to its worker, without a CONNECTOR_BUSY line every reload.
+   */
+  async #resumeLapsed(now = Date.now()): Promise<void> {
+    for (const name of this.#jobs.keys()) {
+      if (this.#running.has(name)) continue;
+      const [last] = await this.#state.store.listRuns(name, 1);
+      if (last && last.finishedAt === null && (last.leaseUntil === null || last.leaseUntil.getTime() <= now)) void this.#fire(name, 'resume');
     }
   }
 

@@ -17,8 +17,9 @@ const RANGES: PartRange[] = [
   { index: 2, firstSeq: 200, endSeq: TO_THE_END },
 ];
 
-async function aRun(s: LedgerState): Promise<number> {
-  return s.ledger.startRun({ startedAt: T0, command: 'xip connector run chat', host: 'h', pid: 1, leaseMs: LEASE, connector: 'chat', trigger: 'schedule' });
+/** A connector's run, live for `leaseMs` from the store's clock (its worker renews it in life). */
+async function aRun(s: LedgerState, leaseMs = LEASE): Promise<number> {
+  return s.ledger.startRun({ startedAt: T0, command: 'xip connector run chat', host: 'h', pid: 1, leaseMs, connector: 'chat', trigger: 'schedule' });
 }
 
 for (const engine of storeEngines()) describe(`KyselyRunParts (${engine.name})`, () => {
@@ -52,7 +53,7 @@ for (const engine of storeEngines()) describe(`KyselyRunParts (${engine.name})`,
     let now = T0;
     const s = await engine.fresh({ now: () => now });
     try {
-      const runId = await aRun(s);
+      const runId = await aRun(s, 100 * LEASE);
       await s.parts.openParts({ runId, connector: 'chat', container: SHA, file: 'day.xip' }, RANGES.slice(0, 1));
       const first = (await s.parts.claimPart('worker-a', LEASE))!;
       now = new Date(T0.getTime() + LEASE / 2);
@@ -69,6 +70,24 @@ for (const engine of storeEngines()) describe(`KyselyRunParts (${engine.name})`,
       assert.deepEqual([done!.state, done!.worker, done!.log, done!.leaseUntil], ['done', 'worker-b', { imported: 2 }, null]);
       now = new Date(T0.getTime() + 10 * LEASE);
       assert.equal(await s.parts.claimPart('worker-c', LEASE), undefined, 'a done part is never claimed again');
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('leaves the parts of a run that finished, or whose lease lapsed (its worker died): nobody would add them up', async () => {
+    let now = T0;
+    const s = await engine.fresh({ now: () => now });
+    try {
+      const finished = await aRun(s);
+      const lapsed = await aRun(s, LEASE / 2);
+      const live = await aRun(s, 10 * LEASE);
+      for (const runId of [finished, lapsed, live]) await s.parts.openParts({ runId, connector: 'chat', container: SHA, file: 'day.xip' }, RANGES.slice(0, 1));
+      await s.ledger.finishRun(finished, { finishedAt: T0, ok: false, log: {} });
+      now = new Date(T0.getTime() + LEASE / 2);
+      const claim = await s.parts.claimPart('worker-a', LEASE);
+      assert.equal(claim?.runId, live);
+      assert.equal(await s.parts.claimPart('worker-a', LEASE), undefined);
     } finally {
       await s.dispose();
     }

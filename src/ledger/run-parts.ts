@@ -84,8 +84,14 @@ export class KyselyRunParts implements RunParts {
     return guard('claimPart', async () => {
       const now = this.#now();
       const nowText = now.toISOString();
+      // A part of a run that has ended or lost its lease (its worker died)
+      // is left: nobody would add its log up; the run resumed after it opens
+      // its own parts.
       const claimable = (eb: ExpressionBuilder<RunPartsDatabase, 'run_parts'>) =>
-        eb.or([eb('state', '=', 'open'), eb.and([eb('state', '=', 'working'), eb('lease_until', '<=', nowText)])]);
+        eb.and([
+          eb.or([eb('state', '=', 'open'), eb.and([eb('state', '=', 'working'), eb('lease_until', '<=', nowText)])]),
+          sql<boolean>`exists (select 1 from runs where runs.id = run_parts.run_id and runs.finished_at is null and runs.lease_until > ${nowText})`,
+        ]);
       const row = await this.#db
         .updateTable('run_parts')
         .set({ state: 'working', worker, attempts: sql<number>`attempts + 1`, lease_until: new Date(now.getTime() + leaseMs).toISOString() })

@@ -56,10 +56,11 @@ export interface RunParts {
    */
   openParts(part: Omit<RunPart, keyof PartRange>, ranges: readonly PartRange[]): Promise<void>;
   /**
-   * The next part to work on, of any run — open, or working with a lease
-   * that lapsed — claimed for `worker` with a lease of `leaseMs`, in order
-   * (run, container, index); undefined when there is none. Workers claiming
-   * at once never get the same part.
+   * The next part to work on, of any live run (unfinished, its lease not
+   * lapsed) — open, or working with a lease that lapsed — claimed for
+   * `worker` with a lease of `leaseMs`, in order (run, container, index);
+   * undefined when there is none. Workers claiming at once never get the
+   * same part.
    */
   claimPart(worker: string, leaseMs: number): Promise<PartClaim | undefined>;
   /** Extends the lease to now + leaseMs while the worker still holds the part; false when it lapsed or the part was taken over. */
