@@ -85,7 +85,6 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
         const worker = newWorkerId(); // the heartbeat's id, also the one the scheduler claims slots under
         // Every worker takes parts of every run, whichever worker started it (home/shared-runs.ts).
         const shared = sharedRunsFor(state, worker, env);
-        const parts = startPartWorker(shared, logger);
         const scheduler = new Scheduler(state, { logger, reloadMs, worker, shared });
         const { buildServer, ensureSetupToken } = await import('../server/index.js');
         const { packageRoot } = await import('../server/plugins/console.js');
@@ -112,14 +111,23 @@ export function registerServe(program: Command, io: Output, setExit: SetExit, en
           { secureCookies: Boolean(https) || flags.secureCookies === true, console: flags.console },
           https ? { https } : {},
         );
+        const token = flags.console ? await ensureSetupToken(state.accounts, new Date()) : undefined;
+        let address: string;
+        try {
+          address = await app.listen({ port, host: flags.host });
+        } catch (e) {
+          // Nothing runs yet: close what is open, so that the process ends with the error (a port in use).
+          await state.close().catch(() => undefined);
+          throw e;
+        }
+        // Listening: the work starts (scheduler, parts of shared runs), then the heartbeat says so.
         await scheduler.start();
+        const parts = startPartWorker(shared, logger);
         // Dead workers (no heartbeat for a day) are forgotten here, at a worker's start, rather than by `xip status`, which only reads.
         const forgotten = await state.workers.forgetSilent(new Date(Date.now() - FORGET_AFTER_MS));
         if (forgotten > 0) logger.info({ event: 'workers', forgotten }, 'workers not seen for 24 hours forgotten');
         const version = (JSON.parse(await readFile(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
         const heartbeat = await startHeartbeat(state.workers, { id: worker, intervalMs: beatMs, version, doing: () => parts.doing() ?? doingOf(scheduler.running()), logger });
-        const token = flags.console ? await ensureSetupToken(state.accounts, new Date()) : undefined;
-        const address = await app.listen({ port, host: flags.host });
         if (token) {
           logger.info({ event: 'setup' }, 'no account yet: a one-time setup token was printed on stderr');
           process.stderr.write(
