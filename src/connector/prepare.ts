@@ -6,9 +6,9 @@
 // declares.
 //
 // A part of a shared run (ports/run-parts.ts) reads only its range of the
-// container's items: those before it are read past (parsed, not built or
-// reported: their own part does that), and reading stops at its end. The
-// part whose range runs to the end checks the count.
+// container's items: those before it are passed over (split into lines, not
+// parsed, built or reported: their own part does that), and reading stops
+// at its end. The part whose range runs to the end checks the count.
 import { XipError } from '../errors.js';
 import { readItems, type Item, type ItemFailure, type ItemResult } from '../items/index.js';
 import { resolveMailboxes, type MappingOptions } from '../mapping/index.js';
@@ -39,8 +39,9 @@ export async function* prepareItems(
   const messages = createMessageContext(staged.container, staged.source);
   /** Message-IDs read from this container: a second item with one is a failure, not a silent duplicate. */
   const seen = new SeenIds(ctx.settings.seenIdsBits);
-  let position = 0;
-  for await (const result of readItems(staged.container)) {
+  // The items before the range are passed over unparsed (readItems' skip): a part costs its own items, not all those before it.
+  let position = range.firstSeq;
+  for await (const result of readItems(staged.container, { skip: range.firstSeq })) {
     const at = position++;
     if (at < range.firstSeq) continue;
     if (at >= range.endSeq) break;

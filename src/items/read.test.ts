@@ -27,6 +27,32 @@ const failures = (rs: ItemResult[]) => rs.flatMap((r) => (r.ok ? [] : [r.failure
 const ids = (rs: ItemResult[]) => rs.flatMap((r) => (r.ok ? [r.item.id] : []));
 
 describe('readItems', () => {
+  it('skip passes over that many items, counted as they would be yielded (blank lines are none, a bad or long line is one); the rest is read the same', async () => {
+    const eml = 'Message-ID: <m1@example>\r\nDate: Sun, 22 Nov 2026 14:03:11 +0100\r\nFrom: Ana <ana@corp.example>\r\nSubject: hi\r\n\r\nbody\r\n';
+    const files = {
+      'items/a.json': line(good('j1')),
+      'items/chat.ndjson': [line(good('n1')), '', '{not json', '  ', line(good('n2')), 'x'.repeat(300), line(good('n3'))].join('\n'),
+      'items/m.eml': eml,
+      'items/z.json': line(good('j2')),
+    };
+    const opts = { limits: { maxItemBytes: 200 } };
+    const c = await tempEntries(files);
+    try {
+      const all: ItemResult[] = [];
+      for await (const r of readItems(c.entries, opts)) all.push(r);
+      assert.equal(all.length, 8, 'j1, n1, the bad line, n2, the long line, n3, the eml, j2');
+      for (let skip = 0; skip <= all.length + 1; skip++) {
+        const rest: ItemResult[] = [];
+        const stream = readItems(c.entries, { ...opts, skip });
+        for await (const r of stream) rest.push(r);
+        assert.deepEqual(rest, all.slice(skip), `skip ${skip}`);
+        if (skip > 0) assert.throws(() => stream.unused(), /not known when items were passed over/);
+      }
+    } finally {
+      await c.remove();
+    }
+  });
+
   it('reads .json, .ndjson and .eml entries in manifest order, ndjson lines in line order', async () => {
     const eml = 'Message-ID: <m1@example>\r\nDate: Sun, 22 Nov 2026 14:03:11 +0100\r\nFrom: Ana <ana@corp.example>\r\nSubject: hi\r\n\r\nbody\r\n';
     const { results } = await readAll({

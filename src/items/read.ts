@@ -14,6 +14,13 @@ import { namedPaths, validateItem } from './schema.js';
 
 export interface ReadItemsOptions {
   readonly limits?: Partial<ItemLimits> | undefined;
+  /**
+   * Items to pass over first, counted as they would be yielded (a part of a
+   * shared run starts at its range): .json and .eml entries passed over are
+   * not read, .ndjson lines are split but not parsed. unused() is then not
+   * known: the items passed over named no attachments.
+   */
+  readonly skip?: number | undefined;
 }
 
 export interface ItemStream extends AsyncIterable<ItemResult> {
@@ -49,6 +56,9 @@ export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {})
   const byName = new Map(entries.entries.map((e) => [e.name, e]));
   const named = new Set<string>();
   let done = false;
+  let toSkip = opts.skip ?? 0;
+  /** Whether this item is passed over (opts.skip), counting it. */
+  const skipped = (): boolean => toSkip > 0 && toSkip-- > 0;
 
   /** Parses and checks one JSON text: the part shared by .json entries and .ndjson lines. */
   const fromJson = (bytes: Buffer, entry: string, line?: number): ItemResult => {
@@ -84,6 +94,7 @@ export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {})
   async function* ofEntry(entry: DataEntry): AsyncGenerator<ItemResult> {
     const kind = entryKind(entry.name);
     const max = limits.maxItemBytes;
+    if ((kind === 'json' || kind === 'eml') && skipped()) return; // one item, not read
     if (kind === 'json') {
       const bytes = await readAll(entries, entry, max);
       yield bytes
@@ -91,6 +102,7 @@ export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {})
         : fail(entry.name, 'ITEM_TOO_LARGE', `entry: ${entry.size} bytes, more than maxItemBytes (${max})`);
     } else if (kind === 'ndjson') {
       for await (const line of splitLines(entries.openEntry(entry.name), max)) {
+        if ((line.tooLong || !isBlank(line.bytes)) && skipped()) continue; // an item, not parsed
         if (line.tooLong) {
           yield fail(entry.name, 'ITEM_TOO_LARGE', `line: ${line.length} bytes, more than maxItemBytes (${max})`, line.line);
         } else if (!isBlank(line.bytes)) {
@@ -115,6 +127,7 @@ export function readItems(entries: VerifiedEntries, opts: ReadItemsOptions = {})
     },
     unused() {
       if (!done) throw new Error('ItemStream.unused() is known only once every item has been read');
+      if ((opts.skip ?? 0) > 0) throw new Error('ItemStream.unused() is not known when items were passed over (skip)');
       return entries.entries.filter((e) => entryKind(e.name) === 'other' && !named.has(e.name)).map((e) => e.name);
     },
   };
