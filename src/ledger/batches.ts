@@ -59,8 +59,13 @@ export function byFolder<R extends CopyKey>(rows: readonly R[]): { mailbox: stri
  */
 export type Safety = 'read' | 'idempotent' | 'once';
 
-/** Attempts after the first, and the pause before each (ms): a new connection to a server that is back. */
-export const RETRY_DELAYS_MS: readonly number[] = [50, 250];
+/**
+ * Attempts after the first, and the pause before each (ms): a new connection
+ * to a server that is back. Three, the last a second later: when every
+ * backend of a process was terminated, the pool may hand a retry another
+ * idle connection that died too before it has noticed (seen in CI under load).
+ */
+export const RETRY_DELAYS_MS: readonly number[] = [50, 250, 1_000];
 
 /**
  * Runs one store operation: every fault of the database as LEDGER_ERROR

@@ -6,11 +6,11 @@
 // ledger-contract.test.ts, the stores' tests run on both engines.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Migration } from 'kysely';
+import { sql, type Migration } from 'kysely';
 import pg from 'pg';
 import { LEDGER_MIGRATIONS } from './migrations/index.js';
 import type { Claim } from './port.js';
-import { MIGRATION_LOCK_KEY, openPostgresState } from './postgres.js';
+import { MIGRATION_LOCK_KEY, openPostgresKysely, openPostgresState } from './postgres.js';
 import type { LedgerState } from './stores.js';
 import { startPostgresDatabases, type PostgresDatabases } from './test-support/postgres-databases.js';
 
@@ -257,6 +257,31 @@ describe('PostgreSQL faults', () => {
       assert.deepEqual(((await reading) as { id: number }[]).map((r) => r.id), [runId]);
     } finally {
       await state.ledger.close();
+    }
+  });
+
+  it('a backend terminated between two statements of a transaction: the next statement fails, the process goes on, the next transaction works', async () => {
+    const url = await dbs.migrated();
+    const app = 'xip-worker-cut-between';
+    const db = openPostgresKysely(url, { applicationName: app });
+    let uncaught: unknown;
+    const onUncaught = (e: unknown) => (uncaught = e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await assert.rejects(
+        db.transaction().execute(async (trx) => {
+          await sql`select 1`.execute(trx);
+          assert.ok((await dbs.server.terminateBackends(app)).length >= 1, 'the backend was terminated');
+          await new Promise((r) => setTimeout(r, 300)); // the end reaches the client while no statement runs
+          await sql`select 1`.execute(trx);
+        }),
+      );
+      assert.equal(uncaught, undefined, 'no uncaught error event');
+      const { rows } = await sql<{ n: number }>`select 1 as n`.execute(db);
+      assert.deepEqual(rows, [{ n: 1 }]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await db.destroy();
     }
   });
 

@@ -111,6 +111,11 @@ export function openPostgresKysely(url: string, options: PostgresOptions = {}): 
   // the next call opens another. Without a listener, Node would end the
   // process on this 'error' event.
   pool.on('error', () => undefined);
+  // The same for a connection checked out between two statements (inside a
+  // transaction): pg emits its end as an 'error' event on the client, which
+  // would end the process; the next statement on it fails instead (and is
+  // retried where that is safe: batches.ts), and the pool drops it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<LedgerDatabase>({ dialect: new PostgresDialect({ pool }) });
 }
 
