@@ -6,7 +6,7 @@
 // the next `xip serve` to start once a day has passed. Only reads: exit 0.
 import type { Command } from 'commander';
 import { ALIVE_BEATS, heartbeatMs } from '../home/heartbeat.js';
-import type { Worker } from '../ports/worker-registry.js';
+import { workerStatus } from '../home/worker-status.js';
 import { withInstallation } from './connector.js';
 import { EXIT_OK, runAction } from './exit.js';
 import type { Output, SetExit } from './io.js';
@@ -20,11 +20,6 @@ export function ago(ms: number): string {
   return `${Math.floor(s / 86_400)} d`;
 }
 
-function workerJson(w: Worker, now: Date, aliveMs: number) {
-  const age = now.getTime() - w.heartbeatAt.getTime();
-  return { id: w.id, host: w.host, pid: w.pid, version: w.version, startedAt: w.startedAt.toISOString(), heartbeatAt: w.heartbeatAt.toISOString(), heartbeatAgeSeconds: Math.max(0, Math.round(age / 1000)), alive: age <= aliveMs, doing: w.doing };
-}
-
 export function registerStatus(program: Command, io: Output, setExit: SetExit, env: NodeJS.ProcessEnv): void {
   program
     .command('status')
@@ -35,7 +30,7 @@ export function registerStatus(program: Command, io: Output, setExit: SetExit, e
         withInstallation(env, async (state) => {
           const aliveMs = ALIVE_BEATS * heartbeatMs(env);
           const now = new Date();
-          const workers = (await state.workers.listWorkers()).map((w) => workerJson(w, now, aliveMs));
+          const workers = (await state.workers.listWorkers()).map((w) => workerStatus(w, now, aliveMs));
           if (flags.json) {
             io.out(JSON.stringify({ workers }));
             return EXIT_OK;
