@@ -17,7 +17,8 @@ import { XipError } from '../errors.js';
 import { byFolder, chunks, guard, guardIdempotent, guardRead, inChunks, MAX_PARAMETERS } from './batches.js';
 import { portableDeliveryWriter, verdicts, type DeliveryWriter } from './claims.js';
 import { deliveryKey, type Claim, type ContainerRecord, type CopyKey, type DeliveryRecord, type FailureRecord, type ItemRecord, type Ledger, type LiveRun, type RunFinish, type RunStart } from './port.js';
-import { isSet, type LedgerDatabase, type RunFailuresTable } from './schema.js';
+import { RunFailures } from './run-failures.js';
+import { isSet, type LedgerDatabase } from './schema.js';
 
 export { ledgerError } from './batches.js';
 
@@ -29,14 +30,14 @@ export class KyselyLedger implements Ledger {
   readonly #folderIds = new Map<string, number>();
   /** Runs known to exist (rows of runs are never deleted). */
   readonly #runs = new Set<number>();
-  /** The next seq of each run's failures, read once per run: a run's failures are written through its own Ledger. */
-  readonly #failureSeq = new Map<number, Promise<{ next: number }>>();
+  readonly #failures: RunFailures;
   #closed = false;
 
   constructor(db: Kysely<LedgerDatabase>, options: { now?: (() => Date) | undefined; writer?: DeliveryWriter | undefined } = {}) {
     this.#db = db;
     this.#now = options.now ?? (() => new Date());
     this.#writer = options.writer ?? portableDeliveryWriter(db);
+    this.#failures = new RunFailures(db, RUN_HINT);
   }
 
   startRun(info: RunStart): Promise<number> {
@@ -216,60 +217,11 @@ export class KyselyLedger implements Ledger {
   }
 
   recordFailures(runId: number, failures: readonly FailureRecord[]): Promise<void> {
-    return guard('recordFailures', async () => {
-      if (failures.length === 0) return;
-      let seq = this.#failureSeq.get(runId);
-      if (seq === undefined) {
-        seq = this.#db
-          .selectFrom('run_failures')
-          .select((eb) => eb.fn.max('seq').as('last'))
-          .where('run_id', '=', runId)
-          .executeTakeFirst()
-          .then((r) => ({ next: Number(r?.last ?? 0) + 1 }));
-        this.#failureSeq.set(runId, seq);
-        seq.catch(() => this.#failureSeq.delete(runId));
-      }
-      // Numbers taken synchronously: calls in flight together never share one.
-      const counter = await seq;
-      const first = counter.next;
-      counter.next += failures.length;
-      const rows: RunFailuresTable[] = failures.map((f, i) => ({
-        run_id: runId,
-        seq: first + i,
-        item_id: f.itemId,
-        source_user_id: f.sourceUserId,
-        mailbox: f.mailbox,
-        code: f.code,
-        reason: f.reason,
-        entry: f.entry ?? null,
-        line: f.line ?? null,
-        file: f.file ?? null,
-      }));
-      await inChunks(this.#db, rows, 10, (trx, chunk) => trx.insertInto('run_failures').values(chunk).execute());
-    }, RUN_HINT);
+    return this.#failures.record(runId, failures);
   }
 
   getFailures(runId: number): Promise<FailureRecord[]> {
-    return guardRead('getFailures', async () => {
-      // The run's own, then those of its parts (a shared run's), each in the order recorded.
-      const rows = await this.#db
-        .selectFrom('run_failures')
-        .selectAll()
-        .where((eb) => eb.or([eb('run_id', '=', runId), eb('run_id', 'in', eb.selectFrom('runs').select('id').where('parent_run_id', '=', runId))]))
-        .orderBy('run_id')
-        .orderBy('seq')
-        .execute();
-      return rows.map((r) => ({
-        itemId: r.item_id,
-        sourceUserId: r.source_user_id,
-        mailbox: r.mailbox,
-        code: r.code,
-        reason: r.reason,
-        ...(r.entry !== null && { entry: r.entry }),
-        ...(r.line !== null && { line: r.line }),
-        ...(r.file !== null && { file: r.file }),
-      }));
-    });
+    return this.#failures.read(runId);
   }
 
   claim(mailbox: string, folder: string, messageIds: readonly string[], runId: number, settleMs = 0): Promise<Map<string, Claim>> {
