@@ -26,8 +26,8 @@
 // and full_page_writes on, unlike the test harness's defaults): a commit
 // costs here what it costs a user.
 //
-// Also each part's import time in part order: a part reads past the items
-// before its range, so later parts cost more.
+// Also each part's import time in part order: later parts cost more, as a
+// part passes over the items before its range and the mailboxes grow.
 //
 // Checks (a failure exits non-zero): every mailbox holds every item once
 // (doveadm mailbox status), the run is ok, its log reconciles (items read,
@@ -461,7 +461,7 @@ function report(results: Result[], peerResult: Result | undefined): void {
     console.log(`  ${r.label}: ${[...r.db.byCategory].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ${f0(v.calls)} / ${f1(v.ms / 1000)}`).join(', ')})`);
   }
 
-  // Each part reads past the items before its range (parsed, not built): later parts read more.
+  // Each part passes over the items before its range (split, not parsed) and the mailboxes grow: later parts cost more.
   console.log('\npart imports, seconds each (first quarter of the parts → last quarter, mean)');
   for (const r of results) {
     const q = Math.max(1, Math.floor(r.partSeconds.length / 4));
