@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonDepthError, JsonNumber, parseJson, stringifyJson, parseItemJson, needsExactParse } from './json.js';
+import { needsExactParse, parseItemJson } from './json-fast.js';
+import { JsonDepthError, JsonNumber, parseJson, stringifyJson } from './json.js';
 
 const nested = (depth: number, leaf = '1'): string => '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
 
