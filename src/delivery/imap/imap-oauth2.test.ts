@@ -95,12 +95,14 @@ async function startExpiryGuard(upstream: { host: string; port: number }, intros
     dovecot.on('data', (d: Buffer) => client.write(d));
     let token: string | undefined;
     let seen = '';
+    let ended = false; // once the BYE is sent, the client's later bytes (already on the wire) are dropped, as Exchange does
     let queue = Promise.resolve();
     client.on('data', (d: Buffer) => {
       const step = async (): Promise<void> => {
-        if (client.destroyed) return;
+        if (ended || client.destroyed) return;
         if (token !== undefined && !(await live(token))) {
-          byes++;
+          ended = true;
+          byes++; // one per session ended
           client.end('* BYE Session invalidated - AccessTokenExpired\r\n', () => dovecot.destroy());
           return;
         }
