@@ -27,6 +27,12 @@ export interface FaultProxy {
    * away — a store that lands late. Resolves once the server has answered it.
    */
   storeLateWhenClientSends(pattern: RegExp, delayMs: number): Promise<void>;
+  /**
+   * Once: when the client's bytes match `pattern`, hold them, run `action`
+   * (another session acting between two commands of this one), then pass
+   * them on. Resolves when they are passed on; rejects if `action` does.
+   */
+  actBeforeClientSends(pattern: RegExp, action: () => Promise<void>): Promise<void>;
   /** Close the next `count` connections as soon as they are accepted (the server looks down). */
   refuseNext(count: number): void;
   /** Kill every open connection now. */
@@ -47,6 +53,7 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
   let serverFault: Fault<RegExp> | undefined;
   let clientFault: (Fault<number> & { seen: number }) | undefined;
   let lateFault: Fault<{ pattern: RegExp; delayMs: number }> | undefined;
+  let actFault: (Fault<{ pattern: RegExp; action: () => Promise<void> }> & { fail: (e: unknown) => void }) | undefined;
 
   const server = createServer((client) => {
     connections++;
@@ -60,6 +67,7 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
     open.add(upstream);
     let window = '';
     let clientWindow = '';
+    let actWindow = '';
     /** The client was cut off while the server still has bytes of it to receive. */
     let detached = false;
     const kill = (): void => {
@@ -106,6 +114,27 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
     client.on('drain', () => upstream.resume());
 
     client.on('data', (chunk: Buffer) => {
+      const act = actFault;
+      if (act) {
+        const text = actWindow + chunk.toString('latin1');
+        if (act.arg.pattern.test(text)) {
+          actFault = undefined;
+          client.pause();
+          act.arg.action().then(
+            () => {
+              upstream.write(chunk);
+              client.resume();
+              act.done();
+            },
+            (e: unknown) => {
+              kill();
+              act.fail(e);
+            },
+          );
+          return;
+        }
+        actWindow = text.slice(-512);
+      }
       const late = lateFault;
       if (late) {
         const text = clientWindow + chunk.toString('latin1');
@@ -162,6 +191,9 @@ export async function startFaultProxy(target: { readonly host: string; readonly 
     },
     storeLateWhenClientSends(pattern, delayMs) {
       return new Promise((done) => (lateFault = { arg: { pattern, delayMs }, done }));
+    },
+    actBeforeClientSends(pattern, action) {
+      return new Promise((done, fail) => (actFault = { arg: { pattern, action }, done, fail }));
     },
     refuseNext(count) {
       refuse = count;

@@ -168,6 +168,38 @@ describe('IMAP target: lost connections (fault-injecting proxy)', () => {
       await target.close();
     }
   });
+
+  it('examines again a folder another session creates between the refused EXAMINE and the LIST that checks it (a concurrent run), instead of refusing the mailbox', async () => {
+    // imapflow follows a refused EXAMINE with a LIST of the folder; the proxy
+    // holds that LIST (not the one before the EXAMINE) while another session
+    // creates the folder and stores a message in it.
+    const listAfterExamine = (path: string): RegExp => new RegExp(`EXAMINE "?${path.replace('.', '\\.')}"?\\r\\n[^]*LIST "" "?${path.replace('.', '\\.')}"?`);
+    const target = createImapTarget({ url: url(), password: dovecot.masterPassword, retry: FAST_RETRY });
+    const createdMeanwhile = (path: string, message: ReturnType<typeof testMessage>) => async (): Promise<void> => {
+      const other = await openAs(dovecot, 'di@corp.example');
+      try {
+        await other.mailboxCreate(path);
+        await other.append(path, message.bytes);
+      } finally {
+        await other.logout();
+      }
+    };
+    try {
+      const listed = testMessage({ id: 'raced-list' });
+      const raceList = proxy.actBeforeClientSends(listAfterExamine('INBOX.RacedList'), createdMeanwhile('INBOX.RacedList', listed));
+      const all = await target.listExisting('di@corp.example', 'Inbox/RacedList');
+      await raceList; // the folder really was created between the two commands
+      assert.deepEqual([...all.keys()], [listed.messageId]);
+
+      const searched = testMessage({ id: 'raced-search' });
+      const raceSearch = proxy.actBeforeClientSends(listAfterExamine('INBOX.RacedSearch'), createdMeanwhile('INBOX.RacedSearch', searched));
+      const found = await target.findExisting('di@corp.example', 'Inbox/RacedSearch', [searched.messageId, '<absent@xip.test>']);
+      await raceSearch;
+      assert.deepEqual([...found.keys()], [searched.messageId]);
+    } finally {
+      await target.close();
+    }
+  });
 });
 
 describe('IMAP target: a mailbox the server does not have', () => {
